@@ -1,0 +1,108 @@
+/* Scalar derivative rules and the loops that apply them (see tg_kernels.h).
+ *
+ * The rules are written once as macros over a type T and its math
+ * functions, then instantiated for double and float.  Conventions where the
+ * derivative is not unique (API.md): abs and relu take 0 at 0, clip passes
+ * the gradient on its closed interval, ties of maximum/minimum split it. */
+#include "tg_kernels.h"
+#include <math.h>
+
+#define DEFINE_KERNELS(T, SFX, EXP, LOG, SIN, COS, POW)                               \
+                                                                                    \
+static inline T d_unary_##SFX(int op, T x, T y) {                                  \
+    switch (op) {                                                                   \
+    case TG_K_NEG:     return (T)-1;                                                \
+    case TG_K_EXP:     return y;                            /* d exp = exp */       \
+    case TG_K_LOG:     return (T)1 / x;                                             \
+    case TG_K_SIN:     return COS(x);                                               \
+    case TG_K_COS:     return -SIN(x);                                              \
+    case TG_K_TAN:     return (T)1 + y * y;                                         \
+    case TG_K_TANH:    return (T)1 - y * y;                                         \
+    case TG_K_SQRT:    return (T)0.5 / y;                                           \
+    case TG_K_SQUARE:  return (T)2 * x;                                             \
+    case TG_K_ABS:     return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (T)0);                \
+    case TG_K_SIGMOID: return y * ((T)1 - y);                                       \
+    case TG_K_RELU:    return x > 0 ? (T)1 : (T)0;                                  \
+    default:           return (T)1;                     /* copy */                  \
+    }                                                                               \
+}                                                                                   \
+                                                                                    \
+int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, const T *x, const T *y,      \
+                       T *gx) {                                                     \
+    tg_intp i;                                                                      \
+    if (op <= TG_K_NONE || op >= TG_K_UNARY_END) return -1;                         \
+    /* one specialised loop per op: the switch is hoisted by the compiler */        \
+    switch (op) {                                                                   \
+    case TG_K_EXP:  for (i = 0; i < n; i++) gx[i] = g[i] * y[i]; break;             \
+    case TG_K_TANH: for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i] * y[i]); break; \
+    case TG_K_SIGMOID: for (i = 0; i < n; i++) gx[i] = g[i] * y[i] * ((T)1 - y[i]); break; \
+    case TG_K_LOG:  for (i = 0; i < n; i++) gx[i] = g[i] / x[i]; break;             \
+    case TG_K_SQRT: for (i = 0; i < n; i++) gx[i] = g[i] * (T)0.5 / y[i]; break;    \
+    case TG_K_SQUARE: for (i = 0; i < n; i++) gx[i] = (T)2 * g[i] * x[i]; break;    \
+    case TG_K_NEG:  for (i = 0; i < n; i++) gx[i] = -g[i]; break;                   \
+    case TG_K_COPY: for (i = 0; i < n; i++) gx[i] = g[i]; break;                    \
+    default:        for (i = 0; i < n; i++) gx[i] = g[i] * d_unary_##SFX(op, x ? x[i] : 0, y ? y[i] : 0); \
+    }                                                                               \
+    return 0;                                                                       \
+}                                                                                   \
+                                                                                    \
+int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, const T *a, tg_intp sa,     \
+                        const T *b, tg_intp sb, const T *y, T *ga, T *gb) {         \
+    tg_intp i;                                                                      \
+    switch (op) {                                                                   \
+    case TG_K_ADD:                                                                  \
+        for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = g[i]; }     \
+        return 0;                                                                   \
+    case TG_K_SUB:                                                                  \
+        for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = -g[i]; }    \
+        return 0;                                                                   \
+    case TG_K_MUL:                                                                  \
+        for (i = 0; i < n; i++) {                                                   \
+            if (ga) ga[i] = g[i] * b[i * sb];                                       \
+            if (gb) gb[i] = g[i] * a[i * sa];                                       \
+        }                                                                           \
+        return 0;                                                                   \
+    case TG_K_DIV:               /* y = a / b: da = 1/b, db = -y/b */               \
+        for (i = 0; i < n; i++) {                                                   \
+            T bi = b[i * sb];                                                       \
+            if (ga) ga[i] = g[i] / bi;                                              \
+            if (gb) gb[i] = -g[i] * y[i] / bi;                                      \
+        }                                                                           \
+        return 0;                                                                   \
+    case TG_K_POW:               /* y = a^b: da = b a^(b-1), db = y ln a */         \
+        for (i = 0; i < n; i++) {                                                   \
+            T ai = a[i * sa], bi = b[i * sb];                                       \
+            if (ga) ga[i] = bi == 0 ? (T)0 : g[i] * bi * POW(ai, bi - (T)1);        \
+            if (gb) gb[i] = ai == 0 ? (T)0 : g[i] * y[i] * LOG(ai);                 \
+        }                                                                           \
+        return 0;                                                                   \
+    case TG_K_MAXIMUM:                                                              \
+    case TG_K_MINIMUM:                                                              \
+        for (i = 0; i < n; i++) {                                                   \
+            T ai = a[i * sa], bi = b[i * sb];                                       \
+            int a_wins = op == TG_K_MAXIMUM ? ai > bi : ai < bi;                    \
+            T wa = ai == bi ? (T)0.5 : (a_wins ? (T)1 : (T)0);                      \
+            if (ga) ga[i] = g[i] * wa;                                              \
+            if (gb) gb[i] = g[i] * ((T)1 - wa);                                     \
+        }                                                                           \
+        return 0;                                                                   \
+    default:                                                                        \
+        return -1;                                                                  \
+    }                                                                               \
+}                                                                                   \
+                                                                                    \
+void tg_clip_bwd_##SFX(tg_intp n, const T *g, const T *x, double lo, double hi, T *gx) { \
+    tg_intp i;                                                                      \
+    for (i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : (T)0;       \
+}                                                                                   \
+                                                                                    \
+void tg_where_bwd_##SFX(tg_intp n, const T *g, const uint8_t *cond, T *ga, T *gb) { \
+    tg_intp i;                                                                      \
+    for (i = 0; i < n; i++) {                                                       \
+        if (ga) ga[i] = cond[i] ? g[i] : (T)0;                                      \
+        if (gb) gb[i] = cond[i] ? (T)0 : g[i];                                      \
+    }                                                                               \
+}
+
+DEFINE_KERNELS(double, f64, exp, log, sin, cos, pow)
+DEFINE_KERNELS(float, f32, expf, logf, sinf, cosf, powf)

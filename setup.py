@@ -1,0 +1,46 @@
+"""Build the native core: the tape, the backward sweep and the gradient kernels.
+
+Cython directives live in one dict.  TAPEGRAD_CHECKED=1 turns bounds checks,
+wraparound and initialisation checks back on (CI runs one test pass so).
+"""
+import os
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+CHECKED = os.environ.get("TAPEGRAD_CHECKED", "") not in ("", "0")
+
+DIRECTIVES = {
+    "language_level": "3",
+    "boundscheck": CHECKED,
+    "wraparound": CHECKED,
+    "initializedcheck": CHECKED,
+    "cdivision": not CHECKED,
+    "embedsignature": True,
+}
+
+COMPILE_ARGS = ["-O3", "-Wall", "-Wno-unused-function"]
+if CHECKED:
+    COMPILE_ARGS = ["-O1", "-g", "-Wall", "-Wno-unused-function"]
+
+MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+
+
+def ext(name, sources):
+    return Extension(
+        name,
+        sources=sources,
+        include_dirs=[np.get_include(), "csrc"],
+        define_macros=MACROS,
+        extra_compile_args=COMPILE_ARGS,
+        libraries=["m"],
+    )
+
+
+extensions = [
+    ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c"]),
+    ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES))

@@ -1,0 +1,181 @@
+"""Cython layer over csrc/tg_kernels.c.
+
+Why: the C loops know nothing of NumPy; this layer checks dtype and layout
+once per node, allocates the output and hands raw pointers to C with the GIL
+released.  Anything that does not fit (mixed dtypes, non-contiguous data,
+general broadcasting) returns None so the sweep falls back to the op's NumPy
+rule; the two forms are tested against each other.
+"""
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport uint8_t
+
+cnp.import_array()
+
+cdef extern from "tg_kernels.h":
+    ctypedef Py_ssize_t tg_intp
+    enum:
+        TG_K_NONE, TG_K_NEG, TG_K_EXP, TG_K_LOG, TG_K_SIN, TG_K_COS, TG_K_TAN, TG_K_TANH,
+        TG_K_SQRT, TG_K_SQUARE, TG_K_ABS, TG_K_SIGMOID, TG_K_RELU, TG_K_COPY,
+        TG_K_UNARY_END,
+        TG_K_ADD, TG_K_SUB, TG_K_MUL, TG_K_DIV, TG_K_POW, TG_K_MAXIMUM, TG_K_MINIMUM,
+        TG_K_BINARY_END, TG_K_CLIP, TG_K_WHERE
+    int tg_unary_bwd_f64(int op, tg_intp n, const double *g, const double *x,
+                         const double *y, double *gx) nogil
+    int tg_unary_bwd_f32(int op, tg_intp n, const float *g, const float *x,
+                         const float *y, float *gx) nogil
+    int tg_binary_bwd_f64(int op, tg_intp n, const double *g, const double *a, tg_intp sa,
+                          const double *b, tg_intp sb, const double *y,
+                          double *ga, double *gb) nogil
+    int tg_binary_bwd_f32(int op, tg_intp n, const float *g, const float *a, tg_intp sa,
+                          const float *b, tg_intp sb, const float *y,
+                          float *ga, float *gb) nogil
+    void tg_clip_bwd_f64(tg_intp n, const double *g, const double *x, double lo, double hi,
+                         double *gx) nogil
+    void tg_clip_bwd_f32(tg_intp n, const float *g, const float *x, double lo, double hi,
+                         float *gx) nogil
+    void tg_where_bwd_f64(tg_intp n, const double *g, const uint8_t *cond, double *ga,
+                          double *gb) nogil
+    void tg_where_bwd_f32(tg_intp n, const float *g, const uint8_t *cond, float *ga,
+                          float *gb) nogil
+
+#: name -> kernel id; the op table refers to kernels by these names.
+KERNEL_IDS = {
+    "neg": TG_K_NEG, "exp": TG_K_EXP, "log": TG_K_LOG, "sin": TG_K_SIN, "cos": TG_K_COS,
+    "tan": TG_K_TAN, "tanh": TG_K_TANH, "sqrt": TG_K_SQRT, "square": TG_K_SQUARE,
+    "abs": TG_K_ABS, "sigmoid": TG_K_SIGMOID, "relu": TG_K_RELU, "copy": TG_K_COPY,
+    "add": TG_K_ADD, "sub": TG_K_SUB, "mul": TG_K_MUL, "div": TG_K_DIV, "pow": TG_K_POW,
+    "maximum": TG_K_MAXIMUM, "minimum": TG_K_MINIMUM, "clip": TG_K_CLIP, "where": TG_K_WHERE,
+}
+UNARY_END = TG_K_UNARY_END
+BINARY_START = TG_K_ADD
+BINARY_END = TG_K_BINARY_END
+
+
+cdef inline int _kind(object a):
+    """1 for float64, 2 for float32, 0 for anything a kernel cannot take."""
+    if not cnp.PyArray_Check(a) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+        return 0
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    if t == cnp.NPY_DOUBLE:
+        return 1
+    if t == cnp.NPY_FLOAT:
+        return 2
+    return 0
+
+
+cdef inline void* _ptr(object a):
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef object unary_bwd(int kid, object g, object x, object y):
+    cdef int k = _kind(g)
+    if k == 0 or _kind(x) != k or _kind(y) != k:
+        return None
+    cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
+    if cnp.PyArray_SIZE(<cnp.ndarray>x) != n or cnp.PyArray_SIZE(<cnp.ndarray>y) != n:
+        return None
+    out = np.empty_like(g)
+    cdef void *pg = _ptr(g)
+    cdef void *px = _ptr(x)
+    cdef void *py = _ptr(y)
+    cdef void *po = _ptr(out)
+    cdef int rc
+    with nogil:
+        if k == 1:
+            rc = tg_unary_bwd_f64(kid, n, <double*>pg, <double*>px, <double*>py, <double*>po)
+        else:
+            rc = tg_unary_bwd_f32(kid, n, <float*>pg, <float*>px, <float*>py, <float*>po)
+    if rc != 0:
+        raise ValueError(f"tapegrad internal error: no unary kernel with id {kid}")
+    return out
+
+
+cdef object binary_bwd(int kid, object g, object a, object b, object y,
+                       bint need_a, bint need_b):
+    cdef int k = _kind(g)
+    if k == 0 or _kind(a) != k or _kind(b) != k or _kind(y) != k:
+        return None
+    cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
+    cdef tg_intp na = cnp.PyArray_SIZE(<cnp.ndarray>a)
+    cdef tg_intp nb = cnp.PyArray_SIZE(<cnp.ndarray>b)
+    cdef tg_intp sa, sb
+    gshape = g.shape
+    if na == n and a.shape == gshape:
+        sa = 1
+    elif na == 1:
+        sa = 0
+    else:
+        return None
+    if nb == n and b.shape == gshape:
+        sb = 1
+    elif nb == 1:
+        sb = 0
+    else:
+        return None
+    ga = np.empty_like(g) if need_a else None
+    gb = np.empty_like(g) if need_b else None
+    cdef void *pg = _ptr(g)
+    cdef void *pa = _ptr(a)
+    cdef void *pb = _ptr(b)
+    cdef void *py = _ptr(y)
+    cdef void *pga = _ptr(ga) if need_a else NULL
+    cdef void *pgb = _ptr(gb) if need_b else NULL
+    cdef int rc
+    with nogil:
+        if k == 1:
+            rc = tg_binary_bwd_f64(kid, n, <double*>pg, <double*>pa, sa, <double*>pb, sb,
+                                   <double*>py, <double*>pga, <double*>pgb)
+        else:
+            rc = tg_binary_bwd_f32(kid, n, <float*>pg, <float*>pa, sa, <float*>pb, sb,
+                                   <float*>py, <float*>pga, <float*>pgb)
+    if rc != 0:
+        raise ValueError(f"tapegrad internal error: no binary kernel with id {kid}")
+    return ga, gb
+
+
+cdef object clip_bwd(object g, object x, double lo, double hi):
+    cdef int k = _kind(g)
+    if k == 0 or _kind(x) != k or x.shape != g.shape:
+        return None
+    cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
+    out = np.empty_like(g)
+    cdef void *pg = _ptr(g)
+    cdef void *px = _ptr(x)
+    cdef void *po = _ptr(out)
+    with nogil:
+        if k == 1:
+            tg_clip_bwd_f64(n, <double*>pg, <double*>px, lo, hi, <double*>po)
+        else:
+            tg_clip_bwd_f32(n, <float*>pg, <float*>px, lo, hi, <float*>po)
+    return out
+
+
+cdef object where_bwd(object g, object cond, bint need_a, bint need_b):
+    cdef int k = _kind(g)
+    if (k == 0 or not cnp.PyArray_Check(cond) or cnp.PyArray_TYPE(<cnp.ndarray>cond) != cnp.NPY_BOOL
+            or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>cond) or cond.shape != g.shape):
+        return None
+    cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
+    ga = np.empty_like(g) if need_a else None
+    gb = np.empty_like(g) if need_b else None
+    cdef void *pg = _ptr(g)
+    cdef void *pc = _ptr(cond)
+    cdef void *pga = _ptr(ga) if need_a else NULL
+    cdef void *pgb = _ptr(gb) if need_b else NULL
+    with nogil:
+        if k == 1:
+            tg_where_bwd_f64(n, <double*>pg, <uint8_t*>pc, <double*>pga, <double*>pgb)
+        else:
+            tg_where_bwd_f32(n, <float*>pg, <uint8_t*>pc, <float*>pga, <float*>pgb)
+    return ga, gb
+
+
+def _unary_bwd(kid, g, x, y):
+    """Test hook: the native unary kernel, or None when it does not apply."""
+    return unary_bwd(kid, g, x, y)
+
+
+def _binary_bwd(kid, g, a, b, y, need_a=True, need_b=True):
+    """Test hook: the native binary kernel, or None when it does not apply."""
+    return binary_bwd(kid, g, a, b, y, need_a, need_b)

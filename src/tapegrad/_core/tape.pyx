@@ -1,0 +1,315 @@
+"""The tape: contiguous node arrays and the reverse sweep over them.
+
+Why this shape: nodes are appended in evaluation order, so walking the array
+backwards is a topological order (no sort, no recursion; a 100,000-node chain
+is a loop).  A node is a C struct: its op code and the offsets of its input
+and output slot ids in two flat int arrays.  What a node saved for its
+backward sits in ``records`` at the node's index and is dropped when a
+backward that used it finishes, unless ``retain_graph``.
+
+A tape starts at each outermost ``record()``.  A tensor recorded on an older
+tape enters a newer one through an import slot (``imports``: slot -> (older
+tape, its slot)); backward sweeps the newest tape first and hands the
+gradients of import slots on to the older tapes.  So a graph dies with its
+own tensors, however long some other recorded tensor lives.
+
+Gradients live in a dict slot -> buffer while a sweep runs.  An empty slot
+means zero and is skipped; a slot's buffer is popped once its producer has
+consumed it; a second contribution is added in place when the sweep owns
+the buffer.
+"""
+import numpy as np
+cimport numpy as cnp
+from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
+
+from tapegrad._core.kernels cimport unary_bwd, binary_bwd, clip_bwd, where_bwd
+from tapegrad._core import kernels as _kernels
+
+cnp.import_array()
+
+cdef int FREED = 1
+
+cdef struct Node:
+    int op              # primitive code; -1 for a custom autograd.Function
+    int n_in
+    int n_out
+    int flags
+    Py_ssize_t in_start
+    Py_ssize_t out_start
+
+
+cdef int _grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) except -1:
+    """Capacity doubling; raises MemoryError instead of returning NULL."""
+    cdef Py_ssize_t new_cap
+    cdef void *p
+    if need <= cap[0]:
+        return 0
+    new_cap = cap[0] * 2 if cap[0] else 64
+    while new_cap < need:
+        new_cap *= 2
+    p = PyMem_Realloc(buf[0], new_cap * item)
+    if p == NULL:
+        raise MemoryError("tapegrad: cannot grow the tape")
+    buf[0] = p   # pointer may have moved
+    cap[0] = new_cap
+    return 0
+
+
+cdef class Tape:
+    cdef Node *nodes
+    cdef Py_ssize_t n_nodes, cap_nodes
+    cdef Py_ssize_t *in_slots      # -1: a constant input (no gradient)
+    cdef Py_ssize_t n_in, cap_in
+    cdef Py_ssize_t *out_slots
+    cdef Py_ssize_t n_out, cap_out
+    cdef Py_ssize_t *producer      # slot -> node index, -1 for a leaf slot
+    cdef Py_ssize_t n_slots, cap_slots
+    cdef public list records       # node -> (prim, p, xs, out, versions), None once freed
+    cdef public list slot_meta     # slot -> (shape, dtype)
+    cdef public dict leaf_slots    # id(leaf tensor) -> slot
+    cdef public dict slot_leaf     # slot -> leaf tensor
+    cdef public object ops         # the op table, by code
+    cdef public dict imports       # slot -> (older tape, slot there)
+    cdef public dict import_slots  # (id(older tape), slot there) -> slot
+    cdef public long long serial   # creation order: newer tapes sweep first
+    cdef public object owner       # the thread that records on this tape
+    cdef object __weakref__        # the thread keeps only a weak reference
+
+    def __cinit__(self):
+        self.nodes = NULL
+        self.in_slots = NULL
+        self.out_slots = NULL
+        self.producer = NULL
+        self.n_nodes = self.cap_nodes = 0
+        self.n_in = self.cap_in = 0
+        self.n_out = self.cap_out = 0
+        self.n_slots = self.cap_slots = 0
+
+    def __init__(self, ops, serial=0, owner=None):
+        self.ops = ops
+        self.serial = serial
+        self.owner = owner
+        self.imports = {}
+        self.import_slots = {}
+        self.records = []
+        self.slot_meta = []
+        self.leaf_slots = {}
+        self.slot_leaf = {}
+
+    def __dealloc__(self):
+        PyMem_Free(self.nodes)
+        PyMem_Free(self.in_slots)
+        PyMem_Free(self.out_slots)
+        PyMem_Free(self.producer)
+
+    @property
+    def num_nodes(self):
+        return self.n_nodes
+
+    @property
+    def num_slots(self):
+        return self.n_slots
+
+    cdef Py_ssize_t _new_slot(self, object shape, object dtype, Py_ssize_t node) except -1:
+        _grow(<void**>&self.producer, &self.cap_slots, self.n_slots + 1, sizeof(Py_ssize_t))
+        self.producer[self.n_slots] = node
+        self.slot_meta.append((shape, dtype))
+        self.n_slots += 1
+        return self.n_slots - 1
+
+    def leaf_slot(self, tensor):
+        """The slot of a leaf (a variable) on this tape, created on first use."""
+        key = id(tensor)
+        s = self.leaf_slots.get(key)
+        if s is None:
+            s = self._new_slot(tensor.shape, tensor.dtype, -1)
+            self.leaf_slots[key] = s
+            self.slot_leaf[s] = tensor   # keeps id(tensor) unique while the tape lives
+        return s
+
+    def import_slot(self, Tape older, Py_ssize_t slot, shape, dtype):
+        """The slot standing for ``older``'s slot on this tape."""
+        key = (id(older), slot)
+        s = self.import_slots.get(key)
+        if s is None:
+            s = self._new_slot(shape, dtype, -1)
+            self.import_slots[key] = s
+            self.imports[s] = (older, slot)   # keeps the older tape alive
+        return s
+
+    def push(self, int op, list in_slots, record, list out_metas):
+        """Append a node; return the list of its new output slots."""
+        cdef Py_ssize_t i, k = len(in_slots), m = len(out_metas)
+        cdef Py_ssize_t node = self.n_nodes
+        _grow(<void**>&self.nodes, &self.cap_nodes, node + 1, sizeof(Node))
+        _grow(<void**>&self.in_slots, &self.cap_in, self.n_in + k, sizeof(Py_ssize_t))
+        _grow(<void**>&self.out_slots, &self.cap_out, self.n_out + m, sizeof(Py_ssize_t))
+        self.nodes[node].op = op
+        self.nodes[node].n_in = <int>k
+        self.nodes[node].n_out = <int>m
+        self.nodes[node].flags = 0
+        self.nodes[node].in_start = self.n_in
+        self.nodes[node].out_start = self.n_out
+        for i in range(k):
+            self.in_slots[self.n_in + i] = in_slots[i]
+        self.n_in += k
+        outs = []
+        for i in range(m):
+            shape, dtype = out_metas[i]
+            s = self._new_slot(shape, dtype, node)
+            self.out_slots[self.n_out + i] = s
+            outs.append(s)
+        self.n_out += m
+        self.records.append(record)
+        self.n_nodes += 1
+        return outs
+
+    def node(self, Py_ssize_t i):
+        """(op, input slots, output slots, record) of node i, for traces and graphs."""
+        if i < 0 or i >= self.n_nodes:
+            raise IndexError(i)
+        cdef Node *nd = &self.nodes[i]
+        ins = [self.in_slots[nd.in_start + j] for j in range(nd.n_in)]
+        outs = [self.out_slots[nd.out_start + j] for j in range(nd.n_out)]
+        return nd.op, ins, outs, self.records[i]
+
+    def producer_of(self, Py_ssize_t slot):
+        return self.producer[slot]
+
+    def sweep(self, dict seeds, keep, bint retain, bint create_graph, object backend,
+              object engine):
+        """Reverse sweep from ``seeds`` (slot -> gradient).
+
+        Returns {slot: gradient} for the slots in ``keep`` that received one.
+        ``engine`` supplies the Python-side pieces: ``check_versions(rec,
+        node)``, ``run_rule(rec, g_outs, needs, backend)``, ``sum_to(g, meta,
+        backend)`` and ``freed_error(rec)``.  Nothing is freed unless the
+        whole sweep succeeds, so a failed backward leaves the graph usable.
+        """
+        cdef Py_ssize_t i, j, s, last = -1
+        cdef Node nd     # a copy: rules may append to this tape and move the array
+        cdef bint native = not create_graph
+        cdef bint has_grad
+        cdef dict grads = dict(seeds)
+        cdef set owned = set()
+        cdef list visited = []
+        keep = set(keep)
+        for s in seeds:
+            if 0 <= self.producer[s] and self.producer[s] > last:
+                last = self.producer[s]
+        i = last
+        while i >= 0:
+            nd = self.nodes[i]
+            has_grad = False
+            for j in range(nd.n_out):
+                if self.out_slots[nd.out_start + j] in grads:
+                    has_grad = True
+                    break
+            if not has_grad:
+                i -= 1
+                continue
+            rec = self.records[i]
+            if rec is None or nd.flags & FREED:
+                engine.freed_error(self, i)
+            engine.check_versions(rec, i)
+            g_outs = []
+            for j in range(nd.n_out):
+                s = self.out_slots[nd.out_start + j]
+                if s in keep:
+                    g_outs.append(grads.get(s))
+                else:
+                    g_outs.append(grads.pop(s, None))
+            needs = tuple(self.in_slots[nd.in_start + j] >= 0 for j in range(nd.n_in))
+            g_ins = None
+            fresh = False
+            if native and nd.op >= 0:
+                g_ins = _native(rec, g_outs[0], needs)
+                fresh = g_ins is not None
+            if g_ins is None:
+                g_ins = engine.run_rule(rec, g_outs, needs, backend)
+            for j in range(nd.n_in):
+                s = self.in_slots[nd.in_start + j]
+                if s < 0:
+                    continue
+                g = g_ins[j]
+                if g is None:
+                    continue
+                meta = self.slot_meta[s]
+                # A kernel's output is fresh and ours, and so is anything
+                # sum_to derives from it; a rule's output may alias.
+                g = engine.sum_to(g, meta, backend)
+                prev = grads.get(s)
+                if prev is None:
+                    grads[s] = g
+                    if fresh and native:
+                        owned.add(s)
+                elif native and s in owned:
+                    np.add(prev, g, out=prev)
+                else:
+                    grads[s] = prev + g
+                    if native:
+                        owned.add(s)
+            visited.append(i)
+            i -= 1
+        if not retain:
+            for i in visited:
+                self.records[i] = None
+                self.nodes[i].flags |= FREED
+        return {s: grads[s] for s in keep if s in grads}
+
+
+cdef object _native(tuple rec, object g, tuple needs):
+    """The op's C kernel on raw arrays, or None when it does not apply."""
+    prim = rec[0]
+    kname = prim.kernel
+    if kname is None or g is None:
+        return None
+    cdef int kid = _kernels.KERNEL_IDS[kname]
+    xs = rec[2]
+    out = rec[3]
+    if kid < _kernels.UNARY_END:
+        x = xs[0]
+        xa = x._data if hasattr(x, "_data") else None
+        ya = out._data if out is not None else None
+        if xa is None:
+            xa = ya
+        if ya is None:
+            ya = xa
+        if xa is None:
+            # the op saved neither (neg, copy): any array of the right size
+            xa = ya = g
+        r = unary_bwd(kid, g, xa, ya)
+        return None if r is None else (r,)
+    if kid < _kernels.BINARY_END:
+        a, b = xs
+        aa = _arr(a, g)
+        ba = _arr(b, g)
+        ya = out._data if out is not None else g
+        if aa is None or ba is None:
+            return None
+        return binary_bwd(kid, g, aa, ba, ya, needs[0], needs[1])
+    p = rec[1]
+    if prim.name == "clip":
+        lo, hi = p["lo"], p["hi"]
+        if not (lo is None or isinstance(lo, float)) or not (hi is None or isinstance(hi, float)):
+            return None
+        r = clip_bwd(g, xs[0]._data, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+        return None if r is None else (r,)
+    if prim.name == "where":
+        return where_bwd(g, p["cond"], needs[0], needs[1])
+    return None
+
+
+cdef inline object _arr(object x, object g):
+    """A saved input's array; for an unsaved one (Meta) the gradient stands in
+    (add/sub read neither input, only their sizes)."""
+    d = getattr(x, "_data", None)
+    if d is not None:
+        return d
+    if isinstance(x, np.ndarray):
+        return x
+    if x.shape == g.shape:
+        return g
+    if x.size == 1:
+        return g.reshape(-1)[:1]
+    return None

@@ -1,0 +1,317 @@
+"""Dispatch: run an op's forward, append it to the tape, push tangents.
+
+Why here and not in Tensor: every public op, operator and backend call goes
+through ``apply``, so recording and forward mode are decided in one place.
+Recording state and forward-mode levels are per thread (``STATE``); each
+thread appends to its own tape, which lives as long as a tensor recorded on
+it does.
+"""
+import itertools
+import threading
+import weakref
+
+import numpy as np
+
+from . import errors
+from ._core.tape import Tape
+from .ops import BY_CODE, Meta
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.recording = False
+        self.training = False
+        self.tape_ref = None        # weakref to this thread's current tape
+        self.levels = 0             # forward-mode levels open (jvp nesting)
+        self.max_level = 1 << 30    # tangents above this level are not pushed
+
+
+STATE = _State()
+Tensor = None   # set by tensor.py (import cycle)
+
+
+_serial = itertools.count(1)
+
+
+def current_tape():
+    st = STATE
+    tape = st.tape_ref() if st.tape_ref is not None else None
+    if tape is None:
+        tape = Tape(BY_CODE, next(_serial), threading.get_ident())
+        st.tape_ref = weakref.ref(tape)
+    return tape
+
+
+def new_tape_on_next_record():
+    """Called when an outermost record() starts: its graph gets its own tape."""
+    STATE.tape_ref = None
+
+
+def requires(t):
+    """Whether ops on t must be recorded: a variable, or recorded history."""
+    return t._leaf or t._tape is not None
+
+
+def _slot_on(tape, t):
+    older = t._tape
+    if older is None:
+        return tape.leaf_slot(t)
+    if older is tape:
+        return t._slot
+    if older.owner != tape.owner:
+        raise errors.GraphError(
+            "this tensor was recorded on another thread; each thread records on its own "
+            "tapes. Pass t.detach() to this thread, or record the whole computation on "
+            "one thread.")
+    return tape.import_slot(older, t._slot, t.shape, t.dtype)
+
+
+def apply(prim, *args, **p):
+    """Run primitive ``prim`` on tensors/constants ``args`` with parameters ``p``."""
+    T = Tensor
+    arrays = [a._data if isinstance(a, T) else a for a in args]
+    with np.errstate(all="ignore") if prim.name in _QUIET else _NULL:
+        out = prim.forward(*arrays, **p)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    res = T._wrap(out)
+    st = STATE
+    if st.recording:
+        needs = [isinstance(a, T) and requires(a) for a in args]
+        if True in needs:
+            _record(prim, args, arrays, p, res, needs)
+    if st.levels:
+        _push_tangents(prim, args, p, res)
+    return res
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL = _Null()
+_QUIET = frozenset()   # ops whose forward warnings are silenced (none: NumPy's apply)
+
+
+def _record(prim, args, arrays, p, res, needs):
+    tape = current_tape()
+    T = Tensor
+    in_slots = []
+    xs = []
+    versions = []
+    saves = prim.saves
+    for i, a in enumerate(args):
+        in_slots.append(_slot_on(tape, a) if needs[i] else -1)
+        if prim.nin == -1 or i in saves:
+            if isinstance(a, T):
+                xs.append(a)
+                versions.append((a._ver, a._ver[0], i))
+            else:
+                xs.append(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=res.dtype))
+        else:
+            arr = arrays[i]
+            xs.append(Meta(np.shape(arr), getattr(arr, "dtype", res.dtype)))
+    versions.append((res._ver, res._ver[0], -1))
+    rec = (prim, p, tuple(xs), res if prim.save_out else None, tuple(versions))
+    slot, = tape.push(prim.code, in_slots, rec, [(res.shape, res.dtype)])
+    res._tape = tape
+    res._slot = slot
+
+
+def record_function(fn, inputs, outputs):
+    """Append a custom autograd.Function node with several outputs."""
+    st = STATE
+    if not st.recording:
+        return
+    needs = [requires(a) for a in inputs]
+    if True not in needs:
+        return
+    tape = current_tape()
+    in_slots = [_slot_on(tape, a) if n else -1 for a, n in zip(inputs, needs)]
+    xs = tuple(Meta(a.shape, a.dtype) for a in inputs)
+    versions = tuple((o._ver, o._ver[0], -1) for o in outputs)
+    rec = (fn, {}, xs, tuple(outputs), versions)
+    slots = tape.push(-1, in_slots, rec, [(o.shape, o.dtype) for o in outputs])
+    for o, s in zip(outputs, slots):
+        o._tape = tape
+        o._slot = s
+
+
+def _push_tangents(prim, args, p, res):
+    from .ops.backend import TG
+    T = Tensor
+    st = STATE
+    levels = set()
+    for a in args:
+        if isinstance(a, T) and a._tangents:
+            levels.update(L for L in a._tangents if L <= st.max_level)
+    if not levels:
+        return
+    for L in sorted(levels, reverse=True):
+        ts = [a._tangents.get(L) if isinstance(a, T) and a._tangents else None for a in args]
+        saved = st.max_level
+        st.max_level = L - 1      # the tangent's own computation carries only outer levels
+        try:
+            t = prim.jvp(TG, ts, args, res, p)
+        finally:
+            st.max_level = saved
+        if t is None:
+            continue
+        if not isinstance(t, T):
+            t = T._wrap(np.asarray(t, dtype=res.dtype))
+        if t.shape != res.shape:
+            t = TG.broadcast_to(t, res.shape)
+        if res._tangents is None:
+            res._tangents = {}
+        res._tangents[L] = t
+
+
+# ---- pieces the native sweep calls back into ---------------------------------
+
+class SweepHooks:
+    """Python-side parts of Tape.sweep (see _core/tape.pyx)."""
+
+    @staticmethod
+    def freed_error(tape, i):
+        op = tape.ops[tape.node(i)[0]].name if tape.node(i)[0] >= 0 else "Function"
+        raise errors.GraphFreedError(
+            f"Trying to backward through the graph a second time: the values node "
+            f"{i} ('{op}') saved were freed by an earlier backward. Pass "
+            f"retain_graph=True to the first backward() if you need to backward "
+            f"through the graph again.")
+
+    @staticmethod
+    def check_versions(rec, i):
+        for ver, seen, role in rec[4]:
+            if ver[0] != seen:
+                name = rec[0].name if hasattr(rec[0], "name") else type(rec[0]).__name__
+                what = (f"input {role} of '{name}'" if role >= 0 else f"the output of '{name}'")
+                raise errors.InplaceModificationError(
+                    f"a tensor needed for the gradient ({what}, node {i}) was modified "
+                    f"in-place after it was recorded (version {seen} -> {ver[0]}). "
+                    f"Compute the new value out of place (y = y + 1, not y += 1), or "
+                    f"modify a copy (t.copy()) instead.")
+
+    @staticmethod
+    def run_rule(rec, g_outs, needs, B):
+        prim, p, xs, out, _ = rec
+        if not hasattr(prim, "code"):          # a custom autograd.Function
+            return prim._run_backward(g_outs, needs, B)
+        if B.native:
+            xs = tuple(x._data if isinstance(x, Tensor) else x for x in xs)
+            out = out._data if out is not None else None
+        with np.errstate(all="ignore"):
+            return prim.vjp(B, g_outs[0], xs, out, p, needs)
+
+    @staticmethod
+    def sum_to(g, meta, B):
+        shape, dtype = meta
+        if g.shape != shape:
+            g = B.sum_to(g, shape)
+        if g.dtype != dtype:
+            g = B.cast(g, dtype)
+        return g
+
+
+def sum_to_shape(gshape, shape):
+    """(axes to sum, keepdims reshape target) that reduce gshape to shape."""
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise errors.ShapeError(f"cannot sum a gradient of shape {gshape} to shape {shape}")
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and gshape[lead + i] != 1:
+            axes.append(lead + i)
+    return tuple(axes)
+
+
+def run_backward(heads, head_grads, retain_graph, create_graph, wanted=None):
+    """Backward from ``heads`` over every tape they reach, newest tape first.
+
+    Returns a list of (variable, gradient) for every leaf reached when
+    ``wanted`` is None, else a list aligned with ``wanted`` (None where no
+    gradient arrived)."""
+    from .ops.backend import NP, TG
+    T = Tensor
+    B = TG if create_graph else NP
+    pending = {}                       # tape -> {slot: gradient}
+    for h, hg in zip(heads, head_grads):
+        if not isinstance(h, T):
+            raise TypeError(f"backward() needs tensors as heads, got {type(h).__name__}")
+        if h._tape is None:
+            raise errors.NotRecordedError(
+                f"cannot backward from a tensor with no recorded history ({errors.describe(h)}): "
+                f"compute it inside `with autograd.record():` from a tensor on which "
+                f"attach_grad() was called.")
+        if h._tape.owner != threading.get_ident():
+            raise errors.GraphError("backward() of a tensor recorded on another thread")
+        g = _head_grad(h, hg, create_graph)
+        seeds = pending.setdefault(h._tape, {})
+        prev = seeds.get(h._slot)
+        seeds[h._slot] = g if prev is None else prev + g
+    results = {}                       # key -> [tensor, gradient]
+    while pending:
+        tape = max(pending, key=_serial_of)
+        seeds = pending.pop(tape)
+        keep = set(tape.imports)
+        want = {}                      # slot -> keys
+        if wanted is None:
+            for s, var in tape.slot_leaf.items():
+                keep.add(s)
+                want[s] = [id(var)]
+                results.setdefault(id(var), [var, None])
+        else:
+            for k, v in enumerate(wanted):
+                s = _slot_of(tape, v)
+                if s is not None:
+                    keep.add(s)
+                    want.setdefault(s, []).append(k)
+        grads = tape.sweep(seeds, keep, retain_graph, create_graph, B, SweepHooks)
+        for s, g in grads.items():
+            imp = tape.imports.get(s)
+            if imp is not None:
+                older, so = imp
+                d = pending.setdefault(older, {})
+                d[so] = g if so not in d else d[so] + g
+            for k in want.get(s, ()):
+                entry = results.setdefault(k, [None, None])
+                entry[1] = g if entry[1] is None else entry[1] + g
+    if wanted is None:
+        return [(var, g) for var, g in results.values() if g is not None]
+    return [results[k][1] if k in results else None for k in range(len(wanted))]
+
+
+def _serial_of(tape):
+    return tape.serial
+
+
+def _slot_of(tape, v):
+    """v's slot on ``tape``: its own slot if recorded there, its leaf slot."""
+    if v._tape is not None:
+        return v._slot if v._tape is tape else None
+    s = tape.leaf_slots.get(id(v))
+    if s is not None and tape.slot_leaf.get(s) is v:
+        return s
+    return None
+
+
+def _head_grad(h, hg, create_graph):
+    from .ops.backend import TG
+    T = Tensor
+    if hg is None:
+        g = np.ones(h.shape, dtype=h.dtype)
+    else:
+        garr = hg._data if isinstance(hg, T) else np.asarray(hg)
+        if garr.shape != h.shape:
+            raise errors.ShapeError(
+                f"head_grad has shape {tuple(garr.shape)} but the head it belongs to has "
+                f"shape {tuple(h.shape)}: pass a head gradient of shape {tuple(h.shape)} "
+                f"(or None for ones).")
+        if create_graph and isinstance(hg, T):
+            return hg if hg.dtype == h.dtype else TG.cast(hg, h.dtype)
+        g = np.array(garr, dtype=h.dtype, order="C")
+    return T._wrap(g) if create_graph else g
