@@ -24,6 +24,7 @@ class _State(threading.local):
         self.tape_ref = None        # weakref to this thread's current tape
         self.levels = 0             # forward-mode levels open (jvp nesting)
         self.max_level = 1 << 30    # tangents above this level are not pushed
+        self.observers = ()         # callables(prim, args, params, result): traces
 
 
 STATE = _State()
@@ -70,8 +71,7 @@ def apply(prim, *args, **p):
     """Run primitive ``prim`` on tensors/constants ``args`` with parameters ``p``."""
     T = Tensor
     arrays = [a._data if isinstance(a, T) else a for a in args]
-    with np.errstate(all="ignore") if prim.name in _QUIET else _NULL:
-        out = prim.forward(*arrays, **p)
+    out = prim.forward(*arrays, **p)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     res = T._wrap(out)
@@ -82,19 +82,10 @@ def apply(prim, *args, **p):
             _record(prim, args, arrays, p, res, needs)
     if st.levels:
         _push_tangents(prim, args, p, res)
+    if st.observers:
+        for ob in st.observers:
+            ob(prim, args, p, res)
     return res
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NULL = _Null()
-_QUIET = frozenset()   # ops whose forward warnings are silenced (none: NumPy's apply)
 
 
 def _record(prim, args, arrays, p, res, needs):
