@@ -25,3 +25,4 @@ __version__ = "0.1.0"
 
 float32 = "float32"
 float64 = "float64"
+from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp

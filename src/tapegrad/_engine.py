@@ -23,6 +23,8 @@ class _State(threading.local):
         self.training = False
         self.tape_ref = None        # weakref to this thread's current tape
         self.levels = 0             # forward-mode levels open (jvp nesting)
+        self.open_levels = frozenset()
+        self.next_level = 1         # level ids are never reused
         self.max_level = 1 << 30    # tangents above this level are not pushed
         self.observers = ()         # callables(prim, args, params, result): traces
 
@@ -139,7 +141,7 @@ def _push_tangents(prim, args, p, res):
     levels = set()
     for a in args:
         if isinstance(a, T) and a._tangents:
-            levels.update(L for L in a._tangents if L <= st.max_level)
+            levels.update(L for L in a._tangents if L <= st.max_level and L in st.open_levels)
     if not levels:
         return
     for L in sorted(levels, reverse=True):

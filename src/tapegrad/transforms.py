@@ -1,0 +1,382 @@
+"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp.
+
+How they compose: every transform runs the function under ``record()`` on
+its own copies of the inputs.  When the caller is recording (an outer
+transform, or the user's ``record()`` block), the copies are recorded
+functions of the caller's tensors and the inner gradients are computed with
+``create_graph=True``, so the outer graph differentiates straight through
+them.  Otherwise the results are detached and the caller's graph is never
+touched.  ``.grad`` buffers are never written: everything goes through
+``autograd.grad``.
+
+Forward mode (``jvp``) opens a level: tensors carry tangents per level and
+every primitive's forward rule (``ops``) pushes them along as it runs, so a
+JVP costs about one extra evaluation and never forms a Jacobian.
+
+Which mode for a Jacobian of f: R^n -> R^m: ``mode='fwd'`` costs n
+evaluations (one per input column), ``mode='rev'`` one evaluation plus m
+backward sweeps (one per output row).  Pick forward when inputs are few,
+reverse when outputs are few: gradients of scalar losses are reverse mode's
+home ground.
+"""
+import numpy as np
+
+from . import _engine, autograd, errors
+from ._engine import STATE
+from .tensor import Tensor
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
+
+
+# ---- plumbing ---------------------------------------------------------------
+def _as_tensor(a, what):
+    if isinstance(a, Tensor):
+        return a
+    try:
+        return Tensor(a)
+    except TypeError as e:
+        raise errors.DTypeError(f"{what}: {e}") from None
+
+
+def _link(a, what="input"):
+    """A fresh tensor holding a's values that the transform differentiates
+    with respect to: a recorded copy of a when the caller is recording (so the
+    caller's graph sees through the transform), else a new internal variable."""
+    a = _as_tensor(a, what)
+    if STATE.recording and _engine.requires(a):
+        from .functions import copy
+        return copy(a)
+    x = Tensor._wrap(a._data, a._ver)
+    x._leaf = True                      # a variable with no .grad buffer
+    x._tangents = a._tangents
+    return x
+
+
+def _release(t, keep_graph):
+    """Results handed back to a caller that is not recording lose their history
+    (but keep their forward-mode tangents)."""
+    if keep_graph or not isinstance(t, Tensor):
+        return t
+    d = Tensor._wrap(t._data, t._ver)
+    d._tangents = t._tangents
+    return d
+
+
+def _argnums(argnums, nargs):
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise errors.ShapeError(
+                f"argnums={argnums!r} but the function was called with {nargs} argument(s)")
+    return single, tuple(a % nargs for a in nums)
+
+
+def _needs_graph():
+    """Whether results must stay differentiable: the caller records, or
+    tangents (forward-over-reverse) must flow through the backward pass."""
+    return STATE.recording or bool(STATE.levels)
+
+
+def _zeros_like(x):
+    return Tensor._wrap(np.zeros(x.shape, dtype=x.dtype))
+
+
+def _grads(heads, xs, head_grads, create):
+    if not any(isinstance(h, Tensor) and h._tape is not None for h in heads):
+        return [_zeros_like(x) for x in xs]
+    live = [(h, hg) for h, hg in zip(heads, head_grads) if isinstance(h, Tensor) and h._tape is not None]
+    return autograd.grad([h for h, _ in live], xs, head_grads=[hg for _, hg in live],
+                         retain_graph=True, create_graph=create)
+
+
+# ---- grad / value_and_grad --------------------------------------------------
+def value_and_grad(f, argnums=0):
+    """``value_and_grad(f)(*args)`` -> (f(*args), gradient); f returns a scalar.
+
+    ``argnums`` (int or tuple) picks the arguments to differentiate; with a
+    tuple the gradient is a tuple.
+
+    >>> tg.value_and_grad(lambda x: (x ** 2).sum())(tg.array([1.0, 2.0]))
+    (tensor(5.), tensor([2., 4.]))
+    """
+    def vg(*args):
+        single, nums = _argnums(argnums, len(args))
+        keep = _needs_graph()
+        args = list(args)
+        xs = []
+        with autograd.record(train_mode=autograd.is_training()):
+            for i in nums:
+                args[i] = _link(args[i])
+                xs.append(args[i])
+            y = f(*args)
+            y = _as_tensor(y, "the function's output")
+            if y.size != 1:
+                raise errors.ShapeError(
+                    f"grad needs a function with a scalar output, this one returned shape "
+                    f"{y.shape}: reduce it (e.g. f(x).sum()), or use tg.vjp for a "
+                    f"vector-Jacobian product or tg.jacobian for the full Jacobian.")
+            gs = _grads([y], xs, [None], keep)
+        gs = tuple(_release(g, keep) for g in gs)
+        return _release(y, keep), (gs[0] if single else gs)
+
+    vg.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return vg
+
+
+def grad(f, argnums=0):
+    """``grad(f)(*args)``: the gradient of scalar-valued f at args.
+
+    Composes: ``grad(grad(f))`` is the second derivative.
+
+    >>> tg.grad(tg.grad(tg.sin))(0.5)     # -sin(0.5)
+    tensor(-0.47942554)
+    """
+    vg = value_and_grad(f, argnums)
+
+    def g(*args):
+        return vg(*args)[1]
+
+    g.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    return g
+
+
+# ---- vjp / jvp ----------------------------------------------------------------
+def _outputs(out):
+    if isinstance(out, (tuple, list)):
+        return [_as_tensor(o, "the function's output") for o in out], True
+    return [_as_tensor(out, "the function's output")], False
+
+
+def vjp(f, *primals):
+    """``out, vjp_fn = vjp(f, *primals)``; ``vjp_fn(cotangent)`` is the tuple
+    of cotangent^T J, one entry per primal (reverse mode: one backward sweep
+    per call, the function is evaluated once)."""
+    keep = _needs_graph()
+    with autograd.record(train_mode=autograd.is_training()):
+        xs = [_link(p, "primal") for p in primals]
+        out = f(*xs)
+    outs, multi = _outputs(out)
+
+    def vjp_fn(*cotangents):
+        cts = cotangents[0] if (multi and len(cotangents) == 1
+                                and isinstance(cotangents[0], (tuple, list))) else cotangents
+        if len(cts) != len(outs):
+            raise errors.ShapeError(f"vjp_fn takes {len(outs)} cotangent(s), got {len(cts)}")
+        hgs = []
+        for ct, o in zip(cts, outs):
+            c = ct._data if isinstance(ct, Tensor) else np.asarray(ct, dtype=o.dtype)
+            if c.shape != o.shape:
+                raise errors.ShapeError(
+                    f"cotangent of shape {c.shape} for an output of shape {o.shape}: they "
+                    f"must match")
+            hgs.append(ct if isinstance(ct, Tensor) and keep else c)
+        need = keep or _needs_graph()
+        with autograd.record(train_mode=autograd.is_training()) if need else _Null():
+            gs = _grads(outs, xs, hgs, need)
+        return tuple(_release(g, need) for g in gs)
+
+    res = [_release(o, keep) for o in outs]
+    return (tuple(res) if multi else res[0]), vjp_fn
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def jvp(f, primals, tangents):
+    """``out, tangent_out = jvp(f, primals, tangents)``: J @ tangents by
+    forward mode (tangents ride along with the primals through every op; the
+    function is evaluated once and no Jacobian is formed)."""
+    primals = tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
+    tangents = tuple(tangents) if isinstance(tangents, (tuple, list)) else (tangents,)
+    if len(primals) != len(tangents):
+        raise errors.ShapeError(
+            f"jvp needs one tangent per primal: got {len(primals)} primal(s) and "
+            f"{len(tangents)} tangent(s)")
+    st = STATE
+    level = st.next_level
+    st.next_level += 1
+    saved = (st.levels, st.open_levels)
+    st.levels += 1
+    st.open_levels = st.open_levels | {level}
+    try:
+        xs = []
+        for p, t in zip(primals, tangents):
+            x = _as_tensor(p, "primal")
+            if STATE.recording and _engine.requires(x):
+                from .functions import copy
+                x = copy(x)
+            else:
+                x = Tensor._wrap(x._data, x._ver) if x._tangents is None else _fresh_with(x)
+            tt = _as_tensor(t, "tangent")
+            if tt.shape != x.shape:
+                raise errors.ShapeError(
+                    f"tangent of shape {tt.shape} for a primal of shape {x.shape}: they must match")
+            if tt.dtype != x.dtype:
+                tt = Tensor._wrap(tt._data.astype(x.dtype))
+            x._tangents = dict(x._tangents or {})
+            x._tangents[level] = tt
+            xs.append(x)
+        out = f(*xs)
+        outs, multi = _outputs(out)
+        touts = []
+        for o in outs:
+            t = o._tangents.get(level) if o._tangents else None
+            touts.append(t if t is not None else _zeros_like(o))
+    finally:
+        st.levels, st.open_levels = saved
+    keep = STATE.recording
+    outs = [_strip(_release(o, keep), level) for o in outs]
+    touts = [_strip(_release(t, keep), level) for t in touts]
+    if multi:
+        return tuple(outs), tuple(touts)
+    return outs[0], touts[0]
+
+
+def _fresh_with(x):
+    y = Tensor._wrap(x._data, x._ver)
+    y._tangents = dict(x._tangents)
+    return y
+
+
+def _strip(t, level):
+    """Drop a closed level's tangent from a result (levels are never reused)."""
+    if t._tangents and level in t._tangents:
+        t = _fresh_copy_keep_history(t)
+        del t._tangents[level]
+    return t
+
+
+def _fresh_copy_keep_history(t):
+    c = Tensor._wrap(t._data, t._ver)
+    c._tape, c._slot = t._tape, t._slot
+    c._tangents = dict(t._tangents)
+    return c
+
+
+# ---- jacobian / hessian / hvp -------------------------------------------------
+def jacobian(f, argnums=0, mode="rev"):
+    """``jacobian(f)(*args)``: shape ``out.shape + in.shape``.
+
+    ``mode='rev'`` evaluates f once and sweeps back once per output element
+    (best when outputs are few); ``mode='fwd'`` pushes one tangent per input
+    element (best when inputs are few)."""
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"jacobian mode must be 'rev' or 'fwd', got {mode!r}")
+
+    def jac(*args):
+        single, nums = _argnums(argnums, len(args))
+        args = [_as_tensor(a, "input") for a in args]
+        if mode == "rev":
+            res = _jac_rev(f, args, nums)
+        else:
+            res = _jac_fwd(f, args, nums)
+        return res[0] if single else tuple(res)
+
+    jac.__name__ = f"jacobian({getattr(f, '__name__', 'f')}, mode={mode!r})"
+    return jac
+
+
+def _jac_rev(f, args, nums):
+    from .functions import reshape, stack
+    keep = _needs_graph()
+
+    def fsel(*sel):
+        a = list(args)
+        for i, s in zip(nums, sel):
+            a[i] = s
+        return f(*a)
+
+    out, vjp_fn = vjp(fsel, *[args[i] for i in nums])
+    if isinstance(out, tuple):
+        raise errors.ShapeError("jacobian of a function with several outputs: take one at a time")
+    rows = [[] for _ in nums]
+    n_out = out.size
+    for k in range(n_out):
+        e = np.zeros(n_out, dtype=out.dtype)
+        e[k] = 1.0
+        gs = vjp_fn(e.reshape(out.shape))
+        for r, g in zip(rows, gs):
+            r.append(g)
+    res = []
+    for i, r in zip(nums, rows):
+        x = args[i]
+        if n_out == 0:
+            res.append(Tensor._wrap(np.zeros(out.shape + x.shape, dtype=x.dtype)))
+        elif keep:
+            res.append(reshape(stack(r, 0), out.shape + x.shape))
+        else:
+            res.append(Tensor._wrap(np.stack([g._data for g in r]).reshape(out.shape + x.shape)))
+    return res
+
+
+def _jac_fwd(f, args, nums):
+    from .functions import reshape, stack
+    keep = _needs_graph()
+    res = []
+    for i in nums:
+        x = args[i]
+        cols = []
+        out = None
+        for k in range(x.size):
+            e = np.zeros(x.size, dtype=x.dtype)
+            e[k] = 1.0
+            prim = list(args)
+            tans = [np.zeros(a.shape, dtype=a.dtype) for a in args]
+            tans[i] = e.reshape(x.shape)
+            out, t = jvp(f, prim, tans)
+            cols.append(t)
+        if out is None:
+            out = _as_tensor(f(*args), "the function's output")
+        oshape = out.shape
+        if not cols:
+            res.append(Tensor._wrap(np.zeros(oshape + x.shape, dtype=out.dtype)))
+        elif keep:
+            # columns stacked last: (out..., n) -> out.shape + x.shape
+            res.append(reshape(stack(cols, -1) if cols[0].ndim else stack(cols, 0), oshape + x.shape))
+        else:
+            res.append(Tensor._wrap(np.stack([c._data for c in cols], axis=-1)
+                                    .reshape(oshape + x.shape)))
+    return res
+
+
+def hessian(f, argnums=0):
+    """``hessian(f)(x)``: shape ``x.shape + x.shape`` for scalar f
+    (reverse over reverse: the gradient is recorded, then swept once per
+    element)."""
+    if not isinstance(argnums, (int, np.integer)):
+        raise ValueError("hessian takes a single argnum (an int)")
+    return jacobian(grad(f, argnums), argnums, mode="rev")
+
+
+def hvp(f, primals, v):
+    """``out, hvp = hvp(f, primals, v)``: the Hessian of scalar f at primals
+    times v (a tuple shaped like primals), without forming the Hessian:
+    one recorded gradient, then one more reverse sweep of <grad, v>."""
+    primals = tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
+    vs = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if len(vs) != len(primals):
+        raise errors.ShapeError(f"hvp needs one v per primal: {len(primals)} primal(s), {len(vs)} v")
+    keep = _needs_graph()
+    with autograd.record(train_mode=autograd.is_training()):
+        xs = [_link(p, "primal") for p in primals]
+        y = _as_tensor(f(*xs), "the function's output")
+        if y.size != 1:
+            raise errors.ShapeError(
+                f"hvp needs a scalar function, this one returned shape {y.shape}")
+        gs = _grads([y], xs, [None], True)
+        from .functions import multiply, sum as tsum
+        dot = None
+        for g, vi, x in zip(gs, vs, xs):
+            vt = _as_tensor(vi, "v")
+            if vt.shape != x.shape:
+                raise errors.ShapeError(f"v of shape {vt.shape} for a primal of shape {x.shape}")
+            term = tsum(multiply(g, vt))
+            dot = term if dot is None else dot + term
+        hs = _grads([dot], xs, [None], keep)
+    return _release(y, keep), tuple(_release(h, keep) for h in hs)
