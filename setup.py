@@ -20,9 +20,11 @@ DIRECTIVES = {
     "embedsignature": True,
 }
 
-COMPILE_ARGS = ["-O3", "-Wall", "-Wno-unused-function"]
+# OpenMP splits long elementwise loops over the cores (TG_PARALLEL_MIN).
+COMPILE_ARGS = ["-O3", "-Wall", "-Wno-unused-function", "-fopenmp"]
 if CHECKED:
-    COMPILE_ARGS = ["-O1", "-g", "-Wall", "-Wno-unused-function"]
+    COMPILE_ARGS = ["-O1", "-g", "-Wall", "-Wno-unused-function", "-fopenmp"]
+LINK_ARGS = ["-fopenmp"]
 
 MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
@@ -34,6 +36,7 @@ def ext(name, sources):
         include_dirs=[np.get_include(), "csrc"],
         define_macros=MACROS,
         extra_compile_args=COMPILE_ARGS,
+        extra_link_args=LINK_ARGS,
         libraries=["m"],
     )
 

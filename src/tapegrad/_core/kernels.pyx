@@ -20,6 +20,8 @@ cdef extern from "tg_kernels.h":
         TG_K_UNARY_END,
         TG_K_ADD, TG_K_SUB, TG_K_MUL, TG_K_DIV, TG_K_POW, TG_K_MAXIMUM, TG_K_MINIMUM,
         TG_K_BINARY_END, TG_K_CLIP, TG_K_WHERE
+    int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
+    int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
     int tg_unary_bwd_f64(int op, tg_intp n, const double *g, const double *x,
                          const double *y, double *gx) nogil
     int tg_unary_bwd_f32(int op, tg_intp n, const float *g, const float *x,
@@ -68,7 +70,37 @@ cdef inline void* _ptr(object a):
     return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+def unary_fwd(int kid, object x):
+    """y = f(x) in one native pass, or None when x does not fit (the caller
+    then uses NumPy)."""
+    cdef int k = _kind(x)
+    if k == 0:
+        return None
+    cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    out = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(<cnp.ndarray>x), cnp.PyArray_DIMS(<cnp.ndarray>x),
+                            cnp.NPY_DOUBLE if k == 1 else cnp.NPY_FLOAT, 0)
+    cdef void *px = _ptr(x)
+    cdef void *po = _ptr(out)
+    cdef int rc
+    with nogil:
+        if k == 1:
+            rc = tg_unary_fwd_f64(kid, n, <double*>px, <double*>po)
+        else:
+            rc = tg_unary_fwd_f32(kid, n, <float*>px, <float*>po)
+    if rc != 0:
+        raise ValueError(f"tapegrad internal error: no unary forward kernel with id {kid}")
+    return out
+
+
+cdef inline object _contig(object a):
+    """a as C-contiguous (a broadcast or transposed gradient is copied once)."""
+    if cnp.PyArray_Check(a) and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+        return np.ascontiguousarray(a)
+    return a
+
+
 cdef object unary_bwd(int kid, object g, object x, object y):
+    g = _contig(g)
     cdef int k = _kind(g)
     if k == 0 or _kind(x) != k or _kind(y) != k:
         return None
@@ -93,6 +125,7 @@ cdef object unary_bwd(int kid, object g, object x, object y):
 
 cdef object binary_bwd(int kid, object g, object a, object b, object y,
                        bint need_a, bint need_b):
+    g = _contig(g)
     cdef int k = _kind(g)
     if k == 0 or _kind(a) != k or _kind(b) != k or _kind(y) != k:
         return None
@@ -135,6 +168,7 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
 
 
 cdef object clip_bwd(object g, object x, double lo, double hi):
+    g = _contig(g)
     cdef int k = _kind(g)
     if k == 0 or _kind(x) != k or x.shape != g.shape:
         return None
@@ -152,6 +186,7 @@ cdef object clip_bwd(object g, object x, double lo, double hi):
 
 
 cdef object where_bwd(object g, object cond, bint need_a, bint need_b):
+    g = _contig(g)
     cdef int k = _kind(g)
     if (k == 0 or not cnp.PyArray_Check(cond) or cnp.PyArray_TYPE(<cnp.ndarray>cond) != cnp.NPY_BOOL
             or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>cond) or cond.shape != g.shape):

@@ -8,7 +8,25 @@ Masks (relu, abs, clip, maximum) are constants: their derivative is zero.
 """
 import numpy as np
 
+from .._core.kernels import KERNEL_IDS, unary_fwd
 from ._registry import MINUS_ONE, ONE, Primitive, elementwise, register
+
+
+def _native(kernel, numpy_fn):
+    """Forward through the C kernel, NumPy for what it does not take.
+
+    Used only where measured faster than NumPy (1M float64: relu 0.15 vs
+    0.57 ms, square 0.10 vs 0.20 ms); NumPy's SIMD exp/log/tanh/sqrt/tan beat
+    glibc's scalar calls 5-10x, and its sin/cos are as exact as glibc's."""
+    kid = KERNEL_IDS[kernel]
+
+    def forward(x):
+        y = unary_fwd(kid, x)
+        return numpy_fn(x) if y is None else y
+
+    forward.__name__ = kernel
+    forward.numpy = numpy_fn
+    return forward
 
 
 def _sigmoid(x):
@@ -21,9 +39,9 @@ def _c(B, arr):
 
 
 # ---- unary ---------------------------------------------------------------
-NEG = elementwise("neg", np.negative, [lambda B, xs, y, p: MINUS_ONE], saves=(),
+NEG = elementwise("neg", _native("neg", np.negative), [lambda B, xs, y, p: MINUS_ONE], saves=(),
                   kernel="neg", label="-{0}", linear=True)
-COPY = elementwise("copy", np.copy, [lambda B, xs, y, p: ONE], saves=(),
+COPY = elementwise("copy", _native("copy", np.copy), [lambda B, xs, y, p: ONE], saves=(),
                    kernel="copy", label="{0}", linear=True)
 EXP = elementwise("exp", np.exp, [lambda B, xs, y, p: y], saves=(), save_out=True,
                   kernel="exp", label="exp({0})")
@@ -39,13 +57,13 @@ TANH = elementwise("tanh", np.tanh, [lambda B, xs, y, p: 1.0 - y * y], saves=(),
                    kernel="tanh", label="tanh({0})")
 SQRT = elementwise("sqrt", np.sqrt, [lambda B, xs, y, p: 0.5 / y], saves=(), save_out=True,
                    kernel="sqrt", label="sqrt({0})")
-SQUARE = elementwise("square", np.square, [lambda B, xs, y, p: 2.0 * xs[0]],
+SQUARE = elementwise("square", _native("square", np.square), [lambda B, xs, y, p: 2.0 * xs[0]],
                      kernel="square", label="{0}^2")
 ABS = elementwise("abs", np.abs, [lambda B, xs, y, p: _c(B, np.sign(B.raw(xs[0])))],
                   kernel="abs", label="|{0}|")
 SIGMOID = elementwise("sigmoid", _sigmoid, [lambda B, xs, y, p: y * (1.0 - y)], saves=(),
                       save_out=True, kernel="sigmoid", label="sigmoid({0})")
-RELU = elementwise("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False),
+RELU = elementwise("relu", _native("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False)),
                    [lambda B, xs, y, p: _c(B, (B.raw(xs[0]) > 0).astype(B.raw(xs[0]).dtype))],
                    kernel="relu", label="relu({0})")
 
