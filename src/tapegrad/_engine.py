@@ -72,14 +72,14 @@ def _slot_on(tape, t):
 def apply(prim, *args, **p):
     """Run primitive ``prim`` on tensors/constants ``args`` with parameters ``p``."""
     T = Tensor
-    arrays = [a._data if isinstance(a, T) else a for a in args]
+    arrays = [a._data if type(a) is T else a for a in args]
     out = prim.forward(*arrays, **p)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     res = T._wrap(out)
     st = STATE
     if st.recording:
-        needs = [isinstance(a, T) and requires(a) for a in args]
+        needs = [type(a) is T and (a._leaf or a._tape is not None) for a in args]
         if True in needs:
             _record(prim, args, arrays, p, res, needs)
     if st.levels:
@@ -135,7 +135,7 @@ def record_function(fn, inputs, outputs):
 
 
 def _push_tangents(prim, args, p, res):
-    from .ops.backend import TG
+    TG = _backends()[1]
     T = Tensor
     st = STATE
     levels = set()
@@ -228,7 +228,7 @@ def run_backward(heads, head_grads, retain_graph, create_graph, wanted=None):
     Returns a list of (variable, gradient) for every leaf reached when
     ``wanted`` is None, else a list aligned with ``wanted`` (None where no
     gradient arrived)."""
-    from .ops.backend import NP, TG
+    NP, TG = _backends()
     T = Tensor
     B = TG if create_graph else NP
     pending = {}                       # tape -> {slot: gradient}
@@ -248,7 +248,7 @@ def run_backward(heads, head_grads, retain_graph, create_graph, wanted=None):
         seeds[h._slot] = g if prev is None else prev + g
     results = {}                       # key -> [tensor, gradient]
     while pending:
-        tape = max(pending, key=_serial_of)
+        tape = max(pending, key=_serial_of) if len(pending) > 1 else next(iter(pending))
         seeds = pending.pop(tape)
         keep = set(tape.imports)
         want = {}                      # slot -> keys
@@ -278,6 +278,18 @@ def run_backward(heads, head_grads, retain_graph, create_graph, wanted=None):
     return [results[k][1] if k in results else None for k in range(len(wanted))]
 
 
+_BACKENDS = None
+
+
+def _backends():
+    """(NP, TG), imported once (ops.backend imports this module)."""
+    global _BACKENDS
+    if _BACKENDS is None:
+        from .ops.backend import NP, TG
+        _BACKENDS = (NP, TG)
+    return _BACKENDS
+
+
 def _serial_of(tape):
     return tape.serial
 
@@ -293,7 +305,7 @@ def _slot_of(tape, v):
 
 
 def _head_grad(h, hg, create_graph):
-    from .ops.backend import TG
+    TG = _backends()[1]
     T = Tensor
     if hg is None:
         g = np.ones(h.shape, dtype=h.dtype)

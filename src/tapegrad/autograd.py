@@ -88,8 +88,11 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
         hgs = [None] * len(heads)
     if len(hgs) != len(heads):
         raise errors.ShapeError(f"got {len(heads)} heads but {len(hgs)} head gradients")
-    with _Scope(bool(create_graph), None):
-        grads = _engine.run_backward(heads, hgs, retain_graph, create_graph)
+    if create_graph:
+        with _Scope(True, None):
+            grads = _engine.run_backward(heads, hgs, retain_graph, True)
+    else:
+        grads = _engine.run_backward(heads, hgs, retain_graph, False)
     for var, g in grads:
         if var._grad is None:          # an internal variable of a transform
             continue

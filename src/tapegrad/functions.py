@@ -88,8 +88,8 @@ def _binary(name):
 
 
 def _check_broadcast(name, a, b):
-    sa, sb = np.shape(a), np.shape(b)
-    if sa != sb:
+    sa, sb = a.shape, b.shape
+    if sa != sb and sa and sb:
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
