@@ -144,7 +144,9 @@ def _push_tangents(prim, args, p, res):
             levels.update(L for L in a._tangents if L <= st.max_level and L in st.open_levels)
     if not levels:
         return
-    for L in sorted(levels, reverse=True):
+    # Outer levels first: an inner level's rule may read the output (tanh from
+    # tanh(x)), which must already carry the outer levels' tangents.
+    for L in sorted(levels):
         ts = [a._tangents.get(L) if isinstance(a, T) and a._tangents else None for a in args]
         saved = st.max_level
         st.max_level = L - 1      # the tangent's own computation carries only outer levels

@@ -238,6 +238,8 @@ cdef class Tape:
                 # A kernel's output is fresh and ours, and so is anything
                 # sum_to derives from it; a rule's output may alias.
                 g = engine.sum_to(g, meta, backend)
+                if native and type(g) is not np.ndarray:
+                    g = np.asarray(g)       # NumPy returns scalars from 0-d math
                 prev = grads.get(s)
                 if prev is None:
                     grads[s] = g
@@ -245,10 +247,11 @@ cdef class Tape:
                         owned.add(s)
                 elif native and s in owned:
                     np.add(prev, g, out=prev)
+                elif native:
+                    grads[s] = np.add(prev, g, out=np.empty_like(prev))
+                    owned.add(s)
                 else:
                     grads[s] = prev + g
-                    if native:
-                        owned.add(s)
             visited.append(i)
             i -= 1
         if not retain:

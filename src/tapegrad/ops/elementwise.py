@@ -59,7 +59,7 @@ SQRT = elementwise("sqrt", np.sqrt, [lambda B, xs, y, p: 0.5 / y], saves=(), sav
                    kernel="sqrt", label="sqrt({0})")
 SQUARE = elementwise("square", _native("square", np.square), [lambda B, xs, y, p: 2.0 * xs[0]],
                      kernel="square", label="{0}^2")
-ABS = elementwise("abs", np.abs, [lambda B, xs, y, p: _c(B, np.sign(B.raw(xs[0])))],
+ABS = elementwise("abs", np.abs, [lambda B, xs, y, p: _c(B, np.sign(np.nan_to_num(B.raw(xs[0]))))],
                   kernel="abs", label="|{0}|")
 SIGMOID = elementwise("sigmoid", _sigmoid, [lambda B, xs, y, p: y * (1.0 - y)], saves=(),
                       save_out=True, kernel="sigmoid", label="sigmoid({0})")

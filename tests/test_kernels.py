@@ -1,0 +1,397 @@
+"""The native C kernels against the op table's NumPy rules.
+
+Each elementwise primitive's derivative exists twice (STYLE.md, practice 2):
+as a fused C kernel used by the ordinary backward sweep, and as the op's rule
+``prim.vjp(B, ...)`` written in backend ops (NumPy here).  For every
+primitive with a kernel, on float32 and float64 contiguous arrays, with
+scalar-broadcast operands and special values (0, +-inf, NaN, ties, poles),
+the two must agree; and a kernel must decline (return None, so the sweep
+falls back to the rule) for input it cannot take.
+
+The rule is called exactly as the sweep calls it: inputs the primitive does
+not declare in ``saves`` are passed as ``Meta`` (shape and dtype only) and
+the output only if ``save_out``, so a rule that reads more than it saves
+fails here too.
+"""
+import zlib
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad import autograd
+from tapegrad._core import kernels as K
+from tapegrad.ops import REGISTRY, Meta
+from tapegrad.ops.backend import NP
+
+INF, NAN = np.inf, np.nan
+DTYPES = [np.float64, np.float32]
+# Same formula, evaluated in a possibly different order (g * (1/x) vs g / x)
+# or by a different libm: a few ulp.
+RTOL = {np.float64: 4e-15, np.float32: 1e-6}
+
+
+def _kid(prim):
+    return K.KERNEL_IDS[prim.kernel]
+
+
+KERNELLED = [p for p in REGISTRY.values() if p.kernel is not None]
+UNARY = [p for p in KERNELLED if _kid(p) < K.UNARY_END]
+BINARY = [p for p in KERNELLED if K.BINARY_START <= _kid(p) < K.BINARY_END]
+OTHER = [p for p in KERNELLED if p not in UNARY and p not in BINARY]   # clip, where
+
+# Regular inputs per op: where the op is defined (and not at a special point).
+UNARY_DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.1, 3.0), "tan": (-1.3, 1.3)}
+UNARY_SPECIALS = {
+    "neg": [0.0, -0.0, INF, -INF, NAN, 1e300],
+    "copy": [0.0, -0.0, INF, -INF, NAN, 1e300],
+    "exp": [0.0, -INF, INF, 709.0, -745.0, 100.0, NAN],
+    "log": [0.0, 1e-300, INF, -1.0, NAN, 1e300],
+    "sin": [0.0, np.pi, -np.pi / 2, 100.0, INF, NAN],
+    "cos": [0.0, np.pi, -np.pi / 2, 100.0, INF, NAN],
+    "tan": [0.0, 1.5, -1.5, 1.5707963, NAN],
+    "tanh": [0.0, 20.0, -20.0, INF, -INF, NAN],
+    "sqrt": [0.0, 1e-300, INF, 1e300, NAN],
+    "square": [0.0, 1e200, -1e200, INF, -INF, NAN],
+    "abs": [0.0, -0.0, 1e-300, -1e-300, INF, -INF, NAN],
+    "sigmoid": [0.0, 1000.0, -1000.0, INF, -INF, 40.0, NAN],
+    "relu": [0.0, -0.0, 1e-300, -1e-300, INF, -INF, NAN],
+}
+BINARY_DOMAIN = {"pow": ((0.3, 2.0), (-2.0, 2.0)), "div": ((-2.0, 2.0), (0.3, 2.0))}
+BINARY_SPECIALS = {
+    "add": ([INF, -INF, NAN, 0.0, 1.0], [1.0, INF, 2.0, -0.0, -INF]),
+    "sub": ([INF, -INF, NAN, 0.0, 1.0], [1.0, INF, 2.0, -0.0, -INF]),
+    "mul": ([0.0, INF, 2.0, NAN, -0.0], [INF, 0.0, -0.0, 1.0, 3.0]),
+    "div": ([1.0, 0.0, INF, 1.0, -1.0, NAN], [0.0, 0.0, 2.0, INF, -0.0, 1.0]),
+    # 0^0, 0^0.5 (pole of d/da), 2^0, (-2)^3 (ln of a negative), 0^2, inf^-1
+    "pow": ([0.0, 0.0, 2.0, -2.0, 0.0, INF, 1.0], [0.0, 0.5, 0.0, 3.0, 2.0, -1.0, NAN]),
+    # ties split the gradient; NaN and infinities
+    "maximum": ([1.0, 2.0, INF, NAN, -INF, 0.0, -0.0], [1.0, 1.0, INF, 1.0, 0.0, -0.0, 0.0]),
+    "minimum": ([1.0, 2.0, INF, NAN, -INF, 0.0, -0.0], [1.0, 1.0, INF, 1.0, 0.0, -0.0, 0.0]),
+}
+
+
+def ids(prims):
+    return [p.name for p in prims]
+
+
+def saved_inputs(prim, inputs):
+    """The inputs as the sweep hands them to the rule: Meta for unsaved ones."""
+    return tuple(x if i in prim.saves else Meta(np.shape(x), x.dtype)
+                 for i, x in enumerate(inputs))
+
+
+def rule(prim, g, inputs, out, params=None, needs=None):
+    needs = needs or (True,) * len(inputs)
+    with np.errstate(all="ignore"):
+        gs = prim.vjp(NP, g, saved_inputs(prim, inputs), out if prim.save_out else None,
+                      params or {}, needs)
+    return tuple(None if r is None else np.broadcast_to(np.asarray(r), g.shape) for r in gs)
+
+
+def forward(prim, *inputs, **params):
+    with np.errstate(all="ignore"):
+        return np.asarray(prim.forward(*inputs, **params))
+
+
+def assert_agree(prim, what, native, expected, dtype, inputs, g):
+    assert native.dtype == np.dtype(dtype), f"{prim.name} {what}: kernel returned {native.dtype}"
+    assert native.shape == g.shape, f"{prim.name} {what}: shape {native.shape}, g {g.shape}"
+    try:
+        np.testing.assert_allclose(native, expected, rtol=RTOL[dtype], atol=0, equal_nan=True)
+    except AssertionError as e:
+        raise AssertionError(
+            f"{prim.name} ({np.dtype(dtype)}) {what}: the C kernel and the NumPy rule disagree "
+            f"(rtol={RTOL[dtype]})\n  inputs: {[np.asarray(x).tolist() for x in inputs]}\n"
+            f"  g: {g.tolist()}\n  kernel: {native.tolist()}\n  rule:   {expected.tolist()}\n"
+            f"{e}") from None
+
+
+def _rng(*key):
+    """A generator seeded by the test's parameters (stable across runs)."""
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+# ---------------------------------------------------------------------------
+# The kernel table is consistent with the op table
+# ---------------------------------------------------------------------------
+
+def test_kernel_ids_are_distinct_and_classified():
+    values = list(K.KERNEL_IDS.values())
+    assert len(set(values)) == len(values), f"two kernels share an id: {K.KERNEL_IDS}"
+    assert K.UNARY_END < K.BINARY_START < K.BINARY_END
+
+
+@pytest.mark.parametrize("prim", KERNELLED, ids=ids(KERNELLED))
+def test_primitive_arity_matches_its_kernel(prim):
+    kid = _kid(prim)
+    if kid < K.UNARY_END:
+        assert prim.nin == 1, f"{prim.name} (nin={prim.nin}) names a unary kernel"
+    elif kid < K.BINARY_END:
+        assert prim.nin == 2, f"{prim.name} (nin={prim.nin}) names a binary kernel"
+    else:
+        assert prim.name in ("clip", "where"), f"{prim.name} names a special kernel"
+
+
+def test_every_kernel_is_named_by_a_primitive():
+    named = {p.kernel for p in KERNELLED}
+    assert set(K.KERNEL_IDS) == named, f"unused kernels: {set(K.KERNEL_IDS) - named}"
+
+
+# ---------------------------------------------------------------------------
+# Unary kernels
+# ---------------------------------------------------------------------------
+
+def _unary_inputs(prim, dtype, special):
+    rng = _rng(prim.name, dtype, special)
+    if special:
+        with np.errstate(over="ignore"):      # 1e300 is inf in float32: fine
+            x = np.array(UNARY_SPECIALS[prim.name], dtype=dtype)
+    else:
+        lo, hi = UNARY_DOMAIN.get(prim.name, (-3.0, 3.0))
+        x = rng.uniform(lo, hi, (3, 5)).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    return x, g
+
+
+@pytest.mark.parametrize("special", [False, True], ids=["regular", "special"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", UNARY, ids=ids(UNARY))
+def test_unary_kernel_matches_numpy_rule(prim, dtype, special):
+    x, g = _unary_inputs(prim, dtype, special)
+    y = forward(prim, x)
+    assert y.dtype == np.dtype(dtype)
+    native = K._unary_bwd(_kid(prim), g, x, y)
+    assert native is not None, (
+        f"{prim.name}: the kernel declined contiguous {np.dtype(dtype)} input")
+    (expected,) = rule(prim, g, [x], y)
+    assert_agree(prim, "d/dx", native, expected, dtype, [x], g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", UNARY, ids=ids(UNARY))
+def test_unary_kernel_on_0d_and_single_element(prim, dtype):
+    for shape in [(), (1,)]:
+        x = np.full(shape, 0.7, dtype=dtype)
+        g = np.full(shape, -1.3, dtype=dtype)
+        y = forward(prim, x)
+        native = K._unary_bwd(_kid(prim), g, x, y)
+        (expected,) = rule(prim, g, [x], y)
+        assert native is not None
+        assert_agree(prim, f"d/dx at shape {shape}", native, expected, dtype, [x], g)
+
+
+@pytest.mark.parametrize("prim", UNARY, ids=ids(UNARY))
+def test_unary_kernel_declines_what_it_cannot_take(prim):
+    kid = _kid(prim)
+    x, g = _unary_inputs(prim, np.float64, False)
+    y = forward(prim, x)
+    big = np.repeat(x, 2, axis=1)
+    strided = big[:, ::2]                                 # same values, not contiguous
+    assert not strided.flags.c_contiguous
+    np.testing.assert_array_equal(strided, x)
+    assert K._unary_bwd(kid, g, strided, y) is None, "non-contiguous x"
+    assert K._unary_bwd(kid, g, x, np.repeat(y, 2, axis=1)[:, ::2]) is None, "non-contiguous y"
+    assert K._unary_bwd(kid, g, x.astype(np.float32), y) is None, "float64 g, float32 x"
+    assert K._unary_bwd(kid, g.astype(np.float32), x, y.astype(np.float32)) is None, "mixed"
+    assert K._unary_bwd(kid, g, x.astype(np.int64), y) is None, "integer x"
+    assert K._unary_bwd(kid, g, x[:1], y[:1]) is None, "x smaller than g"
+    assert K._unary_bwd(kid, list(g.ravel()), x, y) is None, "not an ndarray"
+
+
+@pytest.mark.parametrize("prim", UNARY, ids=ids(UNARY))
+def test_unary_kernel_with_a_non_contiguous_gradient_declines_or_is_right(prim):
+    """A strided g may be declined or copied; either way never a wrong answer."""
+    x, g = _unary_inputs(prim, np.float64, False)
+    y = forward(prim, x)
+    g_strided = np.repeat(g, 2, axis=1)[:, ::2]
+    native = K._unary_bwd(_kid(prim), g_strided, x, y)
+    if native is not None:
+        (expected,) = rule(prim, g, [x], y)
+        assert_agree(prim, "d/dx with strided g", native, expected, np.float64, [x], g)
+
+
+def test_unary_hook_rejects_a_binary_kernel_id():
+    x = np.ones(3)
+    with pytest.raises(ValueError, match="kernel"):
+        K._unary_bwd(K.KERNEL_IDS["add"], x, x, x)
+
+
+# ---------------------------------------------------------------------------
+# Binary kernels
+# ---------------------------------------------------------------------------
+
+def _binary_inputs(prim, dtype, shapes, rng):
+    (la, ha), (lb, hb) = BINARY_DOMAIN.get(prim.name, ((-2.0, 2.0), (-2.0, 2.0)))
+    a = rng.uniform(la, ha, shapes[0]).astype(dtype)
+    b = rng.uniform(lb, hb, shapes[1]).astype(dtype)
+    return a, b
+
+
+BINARY_LAYOUTS = {
+    "same": ((2, 5), (2, 5)),
+    "a_scalar_0d": ((), (2, 5)),
+    "a_size1": ((1,), (2, 5)),
+    "b_scalar_0d": ((2, 5), ()),
+    "b_size1": ((2, 5), (1, 1)),
+    "both_0d": ((), ()),
+}
+
+
+@pytest.mark.parametrize("needs", [(True, True), (True, False), (False, True)],
+                         ids=["both", "a_only", "b_only"])
+@pytest.mark.parametrize("layout", list(BINARY_LAYOUTS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", BINARY, ids=ids(BINARY))
+def test_binary_kernel_matches_numpy_rule(prim, dtype, layout, needs):
+    rng = _rng(prim.name, dtype, layout)
+    a, b = _binary_inputs(prim, dtype, BINARY_LAYOUTS[layout], rng)
+    y = forward(prim, a, b)
+    assert y.dtype == np.dtype(dtype)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    native = K._binary_bwd(_kid(prim), g, a, b, y, *needs)
+    assert native is not None, f"{prim.name}: kernel declined layout {layout}"
+    expected = rule(prim, g, [a, b], y, needs=needs)
+    for k, (nat, exp_, need) in enumerate(zip(native, expected, needs)):
+        if not need:
+            assert nat is None and exp_ is None
+            continue
+        assert_agree(prim, f"d/d{'ab'[k]} ({layout})", nat, exp_, dtype, [a, b], g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", BINARY, ids=ids(BINARY))
+def test_binary_kernel_special_values(prim, dtype):
+    with np.errstate(over="ignore"):
+        a, b = (np.array(v, dtype=dtype) for v in BINARY_SPECIALS[prim.name])
+    y = forward(prim, a, b)
+    g = _rng(prim.name, "special").uniform(0.5, 2.0, y.shape).astype(dtype)
+    native = K._binary_bwd(_kid(prim), g, a, b, y)
+    assert native is not None
+    expected = rule(prim, g, [a, b], y)
+    for k in range(2):
+        assert_agree(prim, f"d/d{'ab'[k]} at special values", native[k], expected[k], dtype,
+                     [a, b], g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_kernels_split_ties(name, dtype):
+    a = np.array([1.0, 2.0, 3.0], dtype=dtype)
+    b = np.array([1.0, 0.0, 3.0], dtype=dtype)
+    g = np.array([2.0, 2.0, 4.0], dtype=dtype)
+    prim = REGISTRY[name]
+    ga, gb = K._binary_bwd(_kid(prim), g, a, b, forward(prim, a, b))
+    win = [0.0, 2.0, 0.0] if name == "maximum" else [0.0, 0.0, 0.0]
+    lose = [0.0, 0.0, 0.0] if name == "maximum" else [0.0, 2.0, 0.0]
+    np.testing.assert_array_equal(ga, np.array([1.0, 0, 2.0]) + win)
+    np.testing.assert_array_equal(gb, np.array([1.0, 0, 2.0]) + lose)
+
+
+@pytest.mark.parametrize("prim", BINARY, ids=ids(BINARY))
+def test_binary_kernel_declines_what_it_cannot_take(prim):
+    kid = _kid(prim)
+    rng = _rng(prim.name, "decline")
+    a, b = _binary_inputs(prim, np.float64, ((3, 4), (3, 4)), rng)
+    y = forward(prim, a, b)
+    g = rng.standard_normal(y.shape)
+
+    def strided(v):
+        s = np.repeat(v, 2, axis=-1)[..., ::2]
+        assert not s.flags.c_contiguous and np.array_equal(s, v)
+        return s
+
+    f32 = np.float32
+    assert K._binary_bwd(kid, g, strided(a), b, y) is None, "non-contiguous a"
+    assert K._binary_bwd(kid, g, a, strided(b), y) is None, "non-contiguous b"
+    assert K._binary_bwd(kid, g, a, b, strided(y)) is None, "non-contiguous y"
+    assert K._binary_bwd(kid, g, a.astype(f32), b, y) is None, "float32 a, float64 b"
+    assert K._binary_bwd(kid, g, a, b.astype(f32), y) is None, "float64 a, float32 b"
+    assert K._binary_bwd(kid, g.astype(f32), a.astype(f32), b.astype(f32), y) is None, \
+        "float32 operands, float64 output"
+    assert K._binary_bwd(kid, g, a.astype(np.int64), b, y) is None, "integer a"
+    # general broadcasting (not a single scalar) is the engine's business
+    col = a[:, :1].copy()
+    assert K._binary_bwd(kid, g, col, b, forward(prim, col, b)) is None, "a of shape (3, 1)"
+    row = b[:1, :].copy()
+    assert K._binary_bwd(kid, g, a, row, forward(prim, a, row)) is None, "b of shape (1, 4)"
+    # same size, different shape: not the elementwise pairing the kernel assumes
+    assert K._binary_bwd(kid, g, a.reshape(4, 3).copy(), b, y) is None, "a reshaped"
+
+
+# ---------------------------------------------------------------------------
+# clip and where: no direct test hook, tested through the native sweep
+# ---------------------------------------------------------------------------
+# The sweep uses their kernels for contiguous float input of the output's
+# shape; the gradient it produces must equal the NumPy rule's.
+
+def _sweep_grads(fn, *arrays):
+    xs = [tg.array(a) for a in arrays]
+    for x in xs:
+        x.attach_grad()
+    with autograd.record():
+        y = fn(*xs)
+    g = _rng("sweep", len(arrays)).uniform(0.5, 2.0, y.shape).astype(y.dtype)
+    y.backward(tg.array(g))
+    return g, [x.grad.asnumpy() for x in xs]
+
+
+CLIP_X = [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, -1.5, -INF, INF, NAN, 1.0000001]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("lo,hi", [(-1.0, 1.0), (-1.0, None), (None, 1.0), (0.0, 0.0)],
+                         ids=["both", "lo", "hi", "point"])
+def test_clip_kernel_matches_numpy_rule(lo, hi, dtype):
+    x = np.array(CLIP_X, dtype=dtype)
+    g, (gx,) = _sweep_grads(lambda t: tg.clip(t, lo, hi), x)
+    prim = REGISTRY["clip"]
+    (expected,) = rule(prim, g, [x], forward(prim, x, lo=lo, hi=hi), {"lo": lo, "hi": hi})
+    assert_agree(prim, f"d/dx clip({lo}, {hi})", gx, expected, dtype, [x], g)
+    inside = (x >= (-INF if lo is None else lo)) & (x <= (INF if hi is None else hi))
+    np.testing.assert_array_equal(gx, np.where(inside, g, 0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_where_kernel_matches_numpy_rule(dtype):
+    cond = np.array([[True, False, True], [False, False, True]])
+    a = np.array([[1.0, INF, NAN], [2.0, 3.0, -0.0]], dtype=dtype)
+    b = np.array([[NAN, 4.0, 5.0], [INF, 6.0, 7.0]], dtype=dtype)
+    g, (ga, gb) = _sweep_grads(lambda s, t: tg.where(cond, s, t), a, b)
+    prim = REGISTRY["where"]
+    ea, eb = rule(prim, g, [a, b], forward(prim, a, b, cond=cond), {"cond": cond})
+    assert_agree(prim, "d/da", ga, ea, dtype, [a, b], g)
+    assert_agree(prim, "d/db", gb, eb, dtype, [a, b], g)
+    np.testing.assert_array_equal(ga + gb, g)
+
+
+# ---------------------------------------------------------------------------
+# Native forward kernels (where the op table routes forward through C)
+# ---------------------------------------------------------------------------
+
+FWD = [p for p in UNARY if getattr(p.forward, "numpy", None) is not None]
+
+
+@pytest.mark.skipif(not FWD or not hasattr(K, "unary_fwd"), reason="no native forward kernels")
+@pytest.mark.parametrize("special", [False, True], ids=["regular", "special"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", FWD or [None], ids=ids(FWD) or ["none"])
+def test_unary_forward_kernel_matches_numpy(prim, dtype, special):
+    x, _ = _unary_inputs(prim, dtype, special)
+    native = K.unary_fwd(_kid(prim), x)
+    assert native is not None and native.dtype == np.dtype(dtype) and native.shape == x.shape
+    with np.errstate(all="ignore"):
+        expected = np.asarray(prim.forward.numpy(x))
+    # libm and NumPy's vectorised loops may differ by a couple of ulp
+    rtol = {np.float64: 4e-15, np.float32: 5e-7}[dtype]
+    np.testing.assert_allclose(native, expected, rtol=rtol, atol=0, equal_nan=True,
+                               err_msg=f"{prim.name} forward kernel vs NumPy on {x.tolist()}")
+
+
+@pytest.mark.skipif(not FWD or not hasattr(K, "unary_fwd"), reason="no native forward kernels")
+def test_unary_forward_kernel_declines_what_it_cannot_take():
+    kid = K.KERNEL_IDS["exp"]
+    x = np.arange(12.0).reshape(3, 4)
+    assert K.unary_fwd(kid, x[:, ::2]) is None
+    assert K.unary_fwd(kid, np.arange(3)) is None
+    assert K.unary_fwd(kid, [1.0, 2.0]) is None
