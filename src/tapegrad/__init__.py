@@ -26,3 +26,7 @@ __version__ = "0.1.0"
 float32 = "float32"
 float64 = "float64"
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .trace import evaluation_trace  # noqa: E402
+from .graphviz import draw, to_dot  # noqa: E402
+from . import optim  # noqa: E402
+from .checking import gradcheck, numerical_grad  # noqa: E402
