@@ -45,5 +45,9 @@ extensions = [
     ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c"]),
     ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),
 ]
+# The per-op Python path (dispatch, Tensor, public functions) is compiled
+# too: the .py files stay the source, Cython turns their calls into C calls.
+extensions += [ext(f"tapegrad.{m}", [f"src/tapegrad/{m}.py"])
+               for m in ("_engine", "tensor")]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES))

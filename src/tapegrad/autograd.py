@@ -81,7 +81,11 @@ def _as_list(x):
 
 
 def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
-    """Backward from several heads at once, into the ``.grad`` of the variables."""
+    """Backward from several heads at once, into the ``.grad`` of the variables.
+
+    Saved values are freed afterwards unless ``retain_graph``; with
+    ``create_graph=True`` they are kept, since the recorded gradients in
+    ``.grad`` are functions of them and can be differentiated again."""
     heads = _as_list(heads)
     hgs = _as_list(head_grads)
     if hgs is None:
@@ -89,8 +93,10 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
     if len(hgs) != len(heads):
         raise errors.ShapeError(f"got {len(heads)} heads but {len(hgs)} head gradients")
     if create_graph:
+        # The recorded gradients refer to this graph's saved values, so they
+        # stay (as in PyTorch): x.grad can be differentiated again.
         with _Scope(True, None):
-            grads = _engine.run_backward(heads, hgs, retain_graph, True)
+            grads = _engine.run_backward(heads, hgs, True, True)
     else:
         grads = _engine.run_backward(heads, hgs, retain_graph, False)
     for var, g in grads:
