@@ -1,5 +1,11 @@
 """Turns the run's results (the same dict that --json saves) into the text
-table: one block per workload, then the targets with met / NOT MET."""
+table: one block per workload, then the targets with met / NOT MET.
+
+`python benchmarks/report.py results.json` prints the table of a saved run again.
+"""
+import json
+import sys
+
 from harness import format_bytes, format_time
 
 NOTE = {"jax-jit": "compiled ceiling"}
@@ -61,16 +67,23 @@ def render(report):
         "load average (1, 5, 15 min) at start {:.2f} {:.2f} {:.2f}, at end {:.2f} {:.2f} {:.2f}: "
         "other work on the machine skews the times".format(*meta["load_average_at_start"],
                                                            *meta["load_average_at_end"]),
+    ]
+    busiest = max(meta["load_average_at_start"][0], meta["load_average_at_end"][0])
+    if busiest > 0.5 * meta["cpus"] and not settings.get("blas_threads"):
+        out.append("  (the machine was busy: multi-threaded BLAS suffers most; for steadier "
+                   "NumPy-based figures rerun with --blas-threads 1)")
+    out += [
         f"{settings['rounds']} rounds of >= {settings['min_round_s']:g} s each; time/iter = median "
         "seconds per iteration over the rounds; tapegrad/peer < 1 means tapegrad is faster"
-        + (f"; OPENBLAS_NUM_THREADS= {settings['blas_threads']}" if settings.get("blas_threads") else ""),
+        + (f"; OPENBLAS_NUM_THREADS={settings['blas_threads']}" if settings.get("blas_threads") else ""),
         "systems:",
     ]
     for system, s in report["systems"].items():
-        out.append(f"  {system:<10} {s['status'] if s['status'] != 'ok' else 'ok'}  {s['info']}")
-    c = report["control"]
+        out.append(f"  {system:<10} {s['status']}  {s['info']}")
+    c, c_end = report["control"], report.get("control_at_end", {})
     out.append(f"control (NumPy only, machine speed): {format_time(c.get('time_s'))} per iteration "
-               f"- {c['title']}; if this moved between runs, so will everything else")
+               f"at the start, {format_time(c_end.get('time_s'))} at the end - {c['title']}; "
+               "if it moved between runs, so will everything else")
     if report.get("memory_method"):
         out.append(f"peak mem: {report['memory_method']}")
     out.append("")
@@ -84,3 +97,8 @@ def render(report):
         for t in w["targets"]:
             out.append(f"  {name:<12} {'tapegrad ' + t['text']:<48} {_ratio(t['ratio']):>8}  {t['result']}")
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        print(render(json.load(f)))

@@ -73,10 +73,10 @@ def progress(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_control(opts):
+def run_control(opts, when):
     mod = load("control")
     median, samples, n = harness.measure(mod.bench_numpy(mod.make_data()), opts.rounds, opts.min_round_s)
-    progress(f"[control] numpy: {harness.format_time(median)}")
+    progress(f"[control] numpy at {when}: {harness.format_time(median)}")
     return {"title": mod.TITLE, "time_s": median, "rounds_s": samples, "iterations_per_round": n}
 
 
@@ -161,7 +161,7 @@ def main(argv=None):
                      "max_call_s": opts.max_call_s, "budget_s": opts.budget_s,
                      "blas_threads": opts.blas_threads},
         "systems": systems,
-        "control": run_control(opts),
+        "control": run_control(opts, "start"),
         "memory_method": None,
         "workloads": {},
     }
@@ -170,6 +170,7 @@ def main(argv=None):
         report["workloads"][name] = w
         if "memory" in w:
             report["memory_method"] = harness.MEMORY_METHOD
+    report["control_at_end"] = run_control(opts, "end")
     report["meta"]["load_average_at_end"] = os.getloadavg()
     text = report_mod.render(report)
     print(text)
