@@ -35,6 +35,10 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
+from oracles import arr, check
+from oracles import np_logsumexp as _lse_np
+from oracles import np_softmax as _softmax_np
+
 # torch (an optional oracle) warns about torch.jit on import
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
 
@@ -42,30 +46,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:Deprecation
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-def arr(t):
-    if isinstance(t, tg.Tensor):
-        return t.asnumpy()
-    return np.asarray(t, dtype=np.float64)
-
-
-def check(what, actual, expected, rtol, atol, **inputs):
-    """assert_allclose with a message that shows the inputs, both results
-    and the tolerance."""
-    actual = arr(actual)
-    expected = np.asarray(expected, dtype=np.float64)
-    ok = actual.shape == expected.shape and np.allclose(actual, expected, rtol=rtol, atol=atol)
-    if not ok:
-        with np.printoptions(precision=12, suppress=False, linewidth=120):
-            lines = [f"{what}: mismatch (rtol={rtol}, atol={atol})"]
-            for k, v in inputs.items():
-                lines.append(f"  input {k} = {np.asarray(arr(v)) if not isinstance(v, (str, tuple)) else v!r}")
-            lines.append(f"  got      shape={actual.shape}\n{actual}")
-            lines.append(f"  expected shape={expected.shape}\n{expected}")
-            if actual.shape == expected.shape:
-                lines.append(f"  max |diff| = {np.max(np.abs(actual - expected), initial=0.0):.3e}")
-        pytest.fail("\n".join(lines))
-
 
 def fd_jacobian(fn, xs, i, h=1e-6):
     """Central-difference Jacobian of NumPy function fn(*xs) wrt xs[i]:
@@ -179,17 +159,6 @@ class Case:
 
 def _sigmoid_np(x):
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def _lse_np(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return r if keepdims else np.squeeze(r, axis=axis)
-
-
-def _softmax_np(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _unary(name, kind="any", shape=(2, 3), np_fn=None, torch_name=None):

@@ -19,30 +19,10 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
+from oracles import arr, check
+
 # torch (an optional oracle) warns about torch.jit on import
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
-
-
-def arr(t):
-    if isinstance(t, tg.Tensor):
-        return t.asnumpy()
-    return np.asarray(t, dtype=np.float64)
-
-
-def check(what, actual, expected, rtol=1e-10, atol=1e-12, **inputs):
-    actual = arr(actual)
-    expected = np.asarray(expected, dtype=np.float64)
-    ok = actual.shape == expected.shape and np.allclose(actual, expected, rtol=rtol, atol=atol)
-    if not ok:
-        with np.printoptions(precision=12, linewidth=120):
-            lines = [f"{what}: mismatch (rtol={rtol}, atol={atol})"]
-            for k, v in inputs.items():
-                lines.append(f"  input {k} = {v!r}")
-            lines.append(f"  got      shape={actual.shape}\n{actual}")
-            lines.append(f"  expected shape={expected.shape}\n{expected}")
-            if actual.shape == expected.shape:
-                lines.append(f"  max |diff| = {np.max(np.abs(actual - expected), initial=0.0):.3e}")
-        pytest.fail("\n".join(lines))
 
 
 def fd_grad(fn, x, h=1e-6):
