@@ -7,28 +7,26 @@
 #include "tg_kernels.h"
 #include <math.h>
 
-#define PAR _Pragma("omp parallel for if(n >= TG_PARALLEL_MIN) schedule(static)")
-
 #define DEFINE_KERNELS(T, SFX, EXP, LOG, SIN, COS, POW, TAN, TANH, SQRT)             \
                                                                                     \
 /* forward and derivative of each unary op, side by side */                         \
 int tg_unary_fwd_##SFX(int op, tg_intp n, const T *x, T *y) {                      \
     tg_intp i;                                                                      \
     switch (op) {                                                                   \
-    case TG_K_NEG:     PAR for (i = 0; i < n; i++) y[i] = -x[i]; break;             \
-    case TG_K_COPY:    PAR for (i = 0; i < n; i++) y[i] = x[i]; break;              \
-    case TG_K_EXP:     PAR for (i = 0; i < n; i++) y[i] = EXP(x[i]); break;         \
-    case TG_K_LOG:     PAR for (i = 0; i < n; i++) y[i] = LOG(x[i]); break;         \
-    case TG_K_SIN:     PAR for (i = 0; i < n; i++) y[i] = SIN(x[i]); break;         \
-    case TG_K_COS:     PAR for (i = 0; i < n; i++) y[i] = COS(x[i]); break;         \
-    case TG_K_TAN:     PAR for (i = 0; i < n; i++) y[i] = TAN(x[i]); break;         \
-    case TG_K_TANH:    PAR for (i = 0; i < n; i++) y[i] = TANH(x[i]); break;        \
-    case TG_K_SQRT:    PAR for (i = 0; i < n; i++) y[i] = SQRT(x[i]); break;        \
-    case TG_K_SQUARE:  PAR for (i = 0; i < n; i++) y[i] = x[i] * x[i]; break;       \
-    case TG_K_ABS:     PAR for (i = 0; i < n; i++) y[i] = x[i] < 0 ? -x[i] : x[i] + (T)0; break;  /* -0 -> +0, NaN stays */ \
+    case TG_K_NEG:     { for (i = 0; i < n; i++) y[i] = -x[i]; } break;             \
+    case TG_K_COPY:    { for (i = 0; i < n; i++) y[i] = x[i]; } break;              \
+    case TG_K_EXP:     { for (i = 0; i < n; i++) y[i] = EXP(x[i]); } break;         \
+    case TG_K_LOG:     { for (i = 0; i < n; i++) y[i] = LOG(x[i]); } break;         \
+    case TG_K_SIN:     { for (i = 0; i < n; i++) y[i] = SIN(x[i]); } break;         \
+    case TG_K_COS:     { for (i = 0; i < n; i++) y[i] = COS(x[i]); } break;         \
+    case TG_K_TAN:     { for (i = 0; i < n; i++) y[i] = TAN(x[i]); } break;         \
+    case TG_K_TANH:    { for (i = 0; i < n; i++) y[i] = TANH(x[i]); } break;        \
+    case TG_K_SQRT:    { for (i = 0; i < n; i++) y[i] = SQRT(x[i]); } break;        \
+    case TG_K_SQUARE:  { for (i = 0; i < n; i++) y[i] = x[i] * x[i]; } break;       \
+    case TG_K_ABS:     { for (i = 0; i < n; i++) y[i] = x[i] < 0 ? -x[i] : x[i] + (T)0; } break;  /* -0 -> +0, NaN stays */ \
     case TG_K_SIGMOID: /* 1/2 + tanh(x/2)/2: no overflow, exact at 0 */             \
-        PAR for (i = 0; i < n; i++) y[i] = (T)0.5 + (T)0.5 * TANH((T)0.5 * x[i]); break; \
-    case TG_K_RELU:    PAR for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : (T)0); break; \
+        { for (i = 0; i < n; i++) y[i] = (T)0.5 + (T)0.5 * TANH((T)0.5 * x[i]); } break; \
+    case TG_K_RELU:    { for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : (T)0); } break; \
     default: return -1;                                                             \
     }                                                                               \
     return 0;                                                                       \
@@ -58,15 +56,15 @@ int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, const T *x, const T *y,   
     if (op <= TG_K_NONE || op >= TG_K_UNARY_END) return -1;                         \
     /* one specialised loop per op: the switch is hoisted by the compiler */        \
     switch (op) {                                                                   \
-    case TG_K_EXP:  PAR for (i = 0; i < n; i++) gx[i] = g[i] * y[i]; break;             \
-    case TG_K_TANH: PAR for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i] * y[i]); break; \
-    case TG_K_SIGMOID: PAR for (i = 0; i < n; i++) gx[i] = g[i] * y[i] * ((T)1 - y[i]); break; \
-    case TG_K_LOG:  PAR for (i = 0; i < n; i++) gx[i] = g[i] / x[i]; break;             \
-    case TG_K_SQRT: PAR for (i = 0; i < n; i++) gx[i] = g[i] * (T)0.5 / y[i]; break;    \
-    case TG_K_SQUARE: PAR for (i = 0; i < n; i++) gx[i] = (T)2 * g[i] * x[i]; break;    \
-    case TG_K_NEG:  PAR for (i = 0; i < n; i++) gx[i] = -g[i]; break;                   \
-    case TG_K_COPY: PAR for (i = 0; i < n; i++) gx[i] = g[i]; break;                    \
-    default:        PAR for (i = 0; i < n; i++) gx[i] = g[i] * d_unary_##SFX(op, x ? x[i] : 0, y ? y[i] : 0); \
+    case TG_K_EXP:  { for (i = 0; i < n; i++) gx[i] = g[i] * y[i]; } break;             \
+    case TG_K_TANH: { for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i] * y[i]); } break; \
+    case TG_K_SIGMOID: { for (i = 0; i < n; i++) gx[i] = g[i] * y[i] * ((T)1 - y[i]); } break; \
+    case TG_K_LOG:  { for (i = 0; i < n; i++) gx[i] = g[i] / x[i]; } break;             \
+    case TG_K_SQRT: { for (i = 0; i < n; i++) gx[i] = g[i] * (T)0.5 / y[i]; } break;    \
+    case TG_K_SQUARE: { for (i = 0; i < n; i++) gx[i] = (T)2 * g[i] * x[i]; } break;    \
+    case TG_K_NEG:  { for (i = 0; i < n; i++) gx[i] = -g[i]; } break;                   \
+    case TG_K_COPY: { for (i = 0; i < n; i++) gx[i] = g[i]; } break;                    \
+    default:        for (i = 0; i < n; i++) gx[i] = g[i] * d_unary_##SFX(op, x ? x[i] : 0, y ? y[i] : 0); \
     }                                                                               \
     return 0;                                                                       \
 }                                                                                   \
@@ -76,26 +74,26 @@ int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, const T *a, tg_intp sa,  
     tg_intp i;                                                                      \
     switch (op) {                                                                   \
     case TG_K_ADD:                                                                  \
-        PAR for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = g[i]; }     \
+        for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = g[i]; }     \
         return 0;                                                                   \
     case TG_K_SUB:                                                                  \
-        PAR for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = -g[i]; }    \
+        for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = -g[i]; }    \
         return 0;                                                                   \
     case TG_K_MUL:                                                                  \
-        PAR for (i = 0; i < n; i++) {                                               \
+        for (i = 0; i < n; i++) {                                               \
             if (ga) ga[i] = g[i] * b[i * sb];                                       \
             if (gb) gb[i] = g[i] * a[i * sa];                                       \
         }                                                                           \
         return 0;                                                                   \
     case TG_K_DIV:               /* y = a / b: da = 1/b, db = -y/b */               \
-        PAR for (i = 0; i < n; i++) {                                               \
+        for (i = 0; i < n; i++) {                                               \
             T bi = b[i * sb];                                                       \
             if (ga) ga[i] = g[i] / bi;                                              \
             if (gb) gb[i] = -g[i] * y[i] / bi;                                      \
         }                                                                           \
         return 0;                                                                   \
     case TG_K_POW:               /* y = a^b: da = b a^(b-1), db = y ln a */         \
-        PAR for (i = 0; i < n; i++) {                                               \
+        for (i = 0; i < n; i++) {                                               \
             T ai = a[i * sa], bi = b[i * sb];                                       \
             if (ga) ga[i] = bi == 0 ? (T)0 : g[i] * bi * POW(ai, bi - (T)1);        \
             if (gb) gb[i] = ai == 0 ? (T)0 : g[i] * y[i] * LOG(ai);                 \
@@ -103,7 +101,7 @@ int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, const T *a, tg_intp sa,  
         return 0;                                                                   \
     case TG_K_MAXIMUM:                                                              \
     case TG_K_MINIMUM:                                                              \
-        PAR for (i = 0; i < n; i++) {                                               \
+        for (i = 0; i < n; i++) {                                               \
             T ai = a[i * sa], bi = b[i * sb];                                       \
             int a_wins = op == TG_K_MAXIMUM ? ai > bi : ai < bi;                    \
             T wa = ai == bi ? (T)0.5 : (a_wins ? (T)1 : (T)0);                      \
@@ -118,12 +116,12 @@ int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, const T *a, tg_intp sa,  
                                                                                     \
 void tg_clip_bwd_##SFX(tg_intp n, const T *g, const T *x, double lo, double hi, T *gx) { \
     tg_intp i;                                                                      \
-    PAR for (i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : (T)0;       \
+    for (i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : (T)0;       \
 }                                                                                   \
                                                                                     \
 void tg_where_bwd_##SFX(tg_intp n, const T *g, const uint8_t *cond, T *ga, T *gb) { \
     tg_intp i;                                                                      \
-    PAR for (i = 0; i < n; i++) {                                                   \
+    for (i = 0; i < n; i++) {                                                   \
         if (ga) ga[i] = cond[i] ? g[i] : (T)0;                                      \
         if (gb) gb[i] = cond[i] ? (T)0 : g[i];                                      \
     }                                                                               \

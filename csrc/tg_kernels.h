@@ -34,10 +34,6 @@ enum tg_kernel_id {
 int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y);
 int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y);
 
-/* Loops longer than this run on all cores (OpenMP); shorter ones stay on
- * the calling thread, where a thread team would cost more than it saves. */
-#define TG_PARALLEL_MIN 32768
-
 /* Return 0, or -1 for an unknown kernel id. */
 int tg_unary_bwd_f64(int op, tg_intp n, const double *g, const double *x,
                      const double *y, double *gx);
