@@ -7,6 +7,32 @@
 #include "tg_kernels.h"
 #include <math.h>
 
+/* One straight loop per needed output and per stride case (both operands
+ * full, or one a broadcast scalar), so each can be vectorised: no test of
+ * ga/gb or multiply by a stride per element.  DA and DB read gi, ai, bi, yi. */
+#define BINARY_ONE(T, OUT, EXPR, SA, SB)                                         \
+    for (i = 0; i < n; i++) {                                                   \
+        const T gi = g[i], ai = a[i * (SA)], bi = b[i * (SB)], yi = y[i];        \
+        (void)gi; (void)ai; (void)bi; (void)yi;                                 \
+        OUT[i] = EXPR;                                                          \
+    }
+#define BINARY_LOOPS(T, DA, DB)                                                  \
+    do {                                                                        \
+        if (sa == 1 && sb == 1) {                                               \
+            if (ga) { BINARY_ONE(T, ga, DA, 1, 1) }                             \
+            if (gb) { BINARY_ONE(T, gb, DB, 1, 1) }                             \
+        } else if (sa == 0 && sb == 1) {                                        \
+            if (ga) { BINARY_ONE(T, ga, DA, 0, 1) }                             \
+            if (gb) { BINARY_ONE(T, gb, DB, 0, 1) }                             \
+        } else if (sa == 1 && sb == 0) {                                        \
+            if (ga) { BINARY_ONE(T, ga, DA, 1, 0) }                             \
+            if (gb) { BINARY_ONE(T, gb, DB, 1, 0) }                             \
+        } else {                                                                \
+            if (ga) { BINARY_ONE(T, ga, DA, 0, 0) }                             \
+            if (gb) { BINARY_ONE(T, gb, DB, 0, 0) }                             \
+        }                                                                       \
+    } while (0)
+
 #define DEFINE_KERNELS(T, SFX, EXP, LOG, SIN, COS, POW, TAN, TANH, SQRT)             \
                                                                                     \
 /* forward and derivative of each unary op, side by side */                         \
@@ -73,41 +99,24 @@ int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, const T *a, tg_intp sa,  
                         const T *b, tg_intp sb, const T *y, T *ga, T *gb) {         \
     tg_intp i;                                                                      \
     switch (op) {                                                                   \
-    case TG_K_ADD:                                                                  \
-        for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = g[i]; }     \
+    case TG_K_ADD: BINARY_LOOPS(T, gi, gi); return 0;                               \
+    case TG_K_SUB: BINARY_LOOPS(T, gi, -gi); return 0;                              \
+    case TG_K_MUL: BINARY_LOOPS(T, gi * bi, gi * ai); return 0;                     \
+    /* y = a / b: da = 1/b, db = -y/b */                                            \
+    case TG_K_DIV: BINARY_LOOPS(T, gi / bi, -gi * yi / bi); return 0;               \
+    /* y = a^b: da = b a^(b-1) (0 when b = 0), db = y ln a (0 when a = 0) */        \
+    case TG_K_POW:                                                                  \
+        BINARY_LOOPS(T, bi == 0 ? (T)0 : gi * bi * POW(ai, bi - (T)1),              \
+                     ai == 0 ? (T)0 : gi * yi * LOG(ai));                           \
         return 0;                                                                   \
-    case TG_K_SUB:                                                                  \
-        for (i = 0; i < n; i++) { if (ga) ga[i] = g[i]; if (gb) gb[i] = -g[i]; }    \
-        return 0;                                                                   \
-    case TG_K_MUL:                                                                  \
-        for (i = 0; i < n; i++) {                                               \
-            if (ga) ga[i] = g[i] * b[i * sb];                                       \
-            if (gb) gb[i] = g[i] * a[i * sa];                                       \
-        }                                                                           \
-        return 0;                                                                   \
-    case TG_K_DIV:               /* y = a / b: da = 1/b, db = -y/b */               \
-        for (i = 0; i < n; i++) {                                               \
-            T bi = b[i * sb];                                                       \
-            if (ga) ga[i] = g[i] / bi;                                              \
-            if (gb) gb[i] = -g[i] * y[i] / bi;                                      \
-        }                                                                           \
-        return 0;                                                                   \
-    case TG_K_POW:               /* y = a^b: da = b a^(b-1), db = y ln a */         \
-        for (i = 0; i < n; i++) {                                               \
-            T ai = a[i * sa], bi = b[i * sb];                                       \
-            if (ga) ga[i] = bi == 0 ? (T)0 : g[i] * bi * POW(ai, bi - (T)1);        \
-            if (gb) gb[i] = ai == 0 ? (T)0 : g[i] * y[i] * LOG(ai);                 \
-        }                                                                           \
-        return 0;                                                                   \
+    /* ties split the gradient evenly */                                            \
     case TG_K_MAXIMUM:                                                              \
+        BINARY_LOOPS(T, gi * (ai == bi ? (T)0.5 : (ai > bi ? (T)1 : (T)0)),         \
+                     gi * (ai == bi ? (T)0.5 : (ai > bi ? (T)0 : (T)1)));           \
+        return 0;                                                                   \
     case TG_K_MINIMUM:                                                              \
-        for (i = 0; i < n; i++) {                                               \
-            T ai = a[i * sa], bi = b[i * sb];                                       \
-            int a_wins = op == TG_K_MAXIMUM ? ai > bi : ai < bi;                    \
-            T wa = ai == bi ? (T)0.5 : (a_wins ? (T)1 : (T)0);                      \
-            if (ga) ga[i] = g[i] * wa;                                              \
-            if (gb) gb[i] = g[i] * ((T)1 - wa);                                     \
-        }                                                                           \
+        BINARY_LOOPS(T, gi * (ai == bi ? (T)0.5 : (ai < bi ? (T)1 : (T)0)),         \
+                     gi * (ai == bi ? (T)0.5 : (ai < bi ? (T)0 : (T)1)));           \
         return 0;                                                                   \
     default:                                                                        \
         return -1;                                                                  \

@@ -1,8 +1,11 @@
 # Native elementwise gradient kernels, callable from the sweep (tape.pyx).
 # Each returns None when the arrays do not fit a single fused pass
 # (dtype, layout or general broadcasting): the caller then uses the op's
-# NumPy rule, which computes the same derivative.
-cdef object unary_bwd(int kid, object g, object x, object y)
-cdef object binary_bwd(int kid, object g, object a, object b, object y, bint need_a, bint need_b)
+# NumPy rule, which computes the same derivative.  ``donor``: a gradient
+# buffer nobody else holds, which the kernel may overwrite with its output
+# (each element is read before it is written) instead of allocating.
+cdef object unary_bwd(int kid, object g, object x, object y, object donor=*)
+cdef object binary_bwd(int kid, object g, object a, object b, object y, bint need_a, bint need_b,
+                       object donor=*)
 cdef object clip_bwd(object g, object x, double lo, double hi)
 cdef object where_bwd(object g, object cond, bint need_a, bint need_b)

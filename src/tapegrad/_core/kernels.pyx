@@ -99,7 +99,11 @@ cdef inline object _contig(object a):
     return a
 
 
-cdef object unary_bwd(int kid, object g, object x, object y):
+cdef inline bint _can_donate(object donor, object g, int k):
+    return donor is not None and donor is g and _kind(donor) == k
+
+
+cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
     g = _contig(g)
     cdef int k = _kind(g)
     if k == 0 or _kind(x) != k or _kind(y) != k:
@@ -107,7 +111,7 @@ cdef object unary_bwd(int kid, object g, object x, object y):
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
     if cnp.PyArray_SIZE(<cnp.ndarray>x) != n or cnp.PyArray_SIZE(<cnp.ndarray>y) != n:
         return None
-    out = np.empty_like(g)
+    out = g if _can_donate(donor, g, k) else np.empty_like(g)
     cdef void *pg = _ptr(g)
     cdef void *px = _ptr(x)
     cdef void *py = _ptr(y)
@@ -124,7 +128,7 @@ cdef object unary_bwd(int kid, object g, object x, object y):
 
 
 cdef object binary_bwd(int kid, object g, object a, object b, object y,
-                       bint need_a, bint need_b):
+                       bint need_a, bint need_b, object donor=None):
     g = _contig(g)
     cdef int k = _kind(g)
     if k == 0 or _kind(a) != k or _kind(b) != k or _kind(y) != k:
@@ -146,8 +150,16 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
         sb = 0
     else:
         return None
-    ga = np.empty_like(g) if need_a else None
-    gb = np.empty_like(g) if need_b else None
+    # The C loops write ga completely before gb: only the last output written
+    # may take over g's buffer.
+    cdef bint donate = _can_donate(donor, g, k)
+    ga = gb = None
+    if need_b:
+        gb = g if donate else np.empty_like(g)
+        if need_a:
+            ga = np.empty_like(g)
+    elif need_a:
+        ga = g if donate else np.empty_like(g)
     cdef void *pg = _ptr(g)
     cdef void *pa = _ptr(a)
     cdef void *pb = _ptr(b)

@@ -213,18 +213,25 @@ cdef class Tape:
                 engine.freed_error(self, i)
             engine.check_versions(rec, i)
             g_outs = []
+            donor = None
             for j in range(nd.n_out):
                 s = self.out_slots[nd.out_start + j]
                 if s in keep:
                     g_outs.append(grads.get(s))
                 else:
                     g_outs.append(grads.pop(s, None))
+                    if s in owned:              # consumed and ours alone:
+                        owned.discard(s)        # the kernel may write into it
+                        donor = g_outs[j]
             needs = tuple(self.in_slots[nd.in_start + j] >= 0 for j in range(nd.n_in))
             g_ins = None
             fresh = False
             if native and nd.op >= 0:
-                g_ins = _native(rec, g_outs[0], needs)
-                fresh = g_ins is not None
+                g_ins = _native(rec, g_outs[0], needs, donor)
+                if g_ins is _PASS:              # add: the gradient itself, shared
+                    g_ins = (g_outs[0] if needs[0] else None, g_outs[0] if needs[1] else None)
+                else:
+                    fresh = g_ins is not None
             if g_ins is None:
                 g_ins = engine.run_rule(rec, g_outs, needs, backend)
             for j in range(nd.n_in):
@@ -261,13 +268,21 @@ cdef class Tape:
         return {s: grads[s] for s in keep if s in grads}
 
 
-cdef object _native(tuple rec, object g, tuple needs):
-    """The op's C kernel on raw arrays, or None when it does not apply."""
+_PASS = object()
+cdef int K_ADD = _kernels.KERNEL_IDS["add"]
+
+
+cdef object _native(tuple rec, object g, tuple needs, object donor):
+    """The op's C kernel on raw arrays, or None when it does not apply;
+    _PASS for add, whose inputs both receive g unchanged (no copy: the sweep
+    never writes in place into a buffer it does not own)."""
     prim = rec[0]
     kname = prim.kernel
     if kname is None or g is None:
         return None
     cdef int kid = _kernels.KERNEL_IDS[kname]
+    if kid == K_ADD:
+        return _PASS
     xs = rec[2]
     out = rec[3]
     if kid < _kernels.UNARY_END:
@@ -281,7 +296,7 @@ cdef object _native(tuple rec, object g, tuple needs):
         if xa is None:
             # the op saved neither (neg, copy): any array of the right size
             xa = ya = g
-        r = unary_bwd(kid, g, xa, ya)
+        r = unary_bwd(kid, g, xa, ya, donor)
         return None if r is None else (r,)
     if kid < _kernels.BINARY_END:
         a, b = xs
@@ -290,7 +305,7 @@ cdef object _native(tuple rec, object g, tuple needs):
         ya = out._data if out is not None else g
         if aa is None or ba is None:
             return None
-        return binary_bwd(kid, g, aa, ba, ya, needs[0], needs[1])
+        return binary_bwd(kid, g, aa, ba, ya, needs[0], needs[1], donor)
     p = rec[1]
     if prim.name == "clip":
         lo, hi = p["lo"], p["hi"]
