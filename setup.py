@@ -51,4 +51,7 @@ extensions = [
 extensions += [ext(f"tapegrad.{m}", [f"src/tapegrad/{m}.py"])
                for m in ("_engine", "tensor")]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES))
+# The checked build generates its C in a directory of its own, so switching
+# between the two never reuses C generated with the other directives.
+setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES,
+                            build_dir="build/checked" if CHECKED else None))
