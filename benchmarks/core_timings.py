@@ -10,9 +10,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "..", "src"), HERE]
 import tapegrad as tg  # noqa: E402
 from tapegrad import autograd  # noqa: E402
+from workloads import scalar  # noqa: E402  (the harness's scalar workload)
 
 
 def best_time(fn, min_round=0.2, rounds=7):
@@ -34,19 +36,6 @@ def best_time(fn, min_round=0.2, rounds=7):
     return best
 
 
-def tg_scalar():
-    x1, x2 = tg.array(2.0), tg.array(5.0)
-    x1.attach_grad()
-    x2.attach_grad()
-
-    def step():
-        with autograd.record():
-            y = tg.log(x1) + x1 * x2 - tg.sin(x2)
-        y.backward()
-        return x1.grad.item(), x2.grad.item()
-    return step
-
-
 def tg_tanh(x):
     t = tg.array(x)
     t.attach_grad()
@@ -59,17 +48,6 @@ def tg_tanh(x):
     return step
 
 
-def torch_scalar(torch):
-    x1 = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
-    x2 = torch.tensor(5.0, dtype=torch.float64, requires_grad=True)
-
-    def step():
-        y = torch.log(x1) + x1 * x2 - torch.sin(x2)
-        g1, g2 = torch.autograd.grad(y, (x1, x2))
-        return g1.item(), g2.item()
-    return step
-
-
 def torch_tanh(torch, x):
     t = torch.tensor(x, requires_grad=True)
 
@@ -79,15 +57,23 @@ def torch_tanh(torch, x):
     return step
 
 
+def _floats(step):
+    """The workload's step, returning its two partials as Python floats."""
+    def run():
+        return [float(g) for g in step()]
+    return run
+
+
 def main():
     x = np.random.default_rng(0).normal(size=1_000_000)
-    want_scalar = (1 / 2 + 5, 2 - np.cos(5))
+    d = scalar.make_data()
+    want_scalar = [float(v) for v in scalar.reference(d)]
     want_tanh = 1 - np.tanh(x) ** 2
-    rows = [("tapegrad", tg_scalar(), tg_tanh(x))]
+    rows = [("tapegrad", _floats(scalar.bench_tapegrad(d)[0]), tg_tanh(x))]
     try:
         import torch
         torch.set_num_threads(1)
-        rows.append(("torch (1 thread)", torch_scalar(torch), torch_tanh(torch, x)))
+        rows.append(("torch (1 thread)", _floats(scalar.bench_torch(d)[0]), torch_tanh(torch, x)))
     except ImportError:
         print("torch: not installed (pip install torch==2.13.0)")
     print(f"{'system':18s} {'scalar trace':>14s} {'sum(tanh(x)), 1e6':>20s}")

@@ -7,6 +7,17 @@
 #include "tg_kernels.h"
 #include <math.h>
 
+/* The incoming gradient advances by sg: 1, or 0 when it is one value
+ * broadcast over the output (what sum's reverse rule produces). */
+#define UNARY_ONE(T, EXPR, SG)                                                  \
+    for (i = 0; i < n; i++) {                                                   \
+        const T gi = g[i * (SG)], xi = x[i], yi = y[i];                          \
+        (void)xi; (void)yi;                                                     \
+        gx[i] = EXPR;                                                           \
+    }
+#define UNARY_LOOPS(T, EXPR)                                                     \
+    do { if (sg) { UNARY_ONE(T, EXPR, 1) } else { UNARY_ONE(T, EXPR, 0) } } while (0)
+
 /* One straight loop per needed output and per stride case (both operands
  * full, or one a broadcast scalar), so each can be vectorised: no test of
  * ga/gb or multiply by a stride per element.  DA and DB read gi, ai, bi, yi. */
@@ -76,21 +87,21 @@ static inline T d_unary_##SFX(int op, T x, T y) {                               
     }                                                                               \
 }                                                                                   \
                                                                                     \
-int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, const T *x, const T *y,      \
-                       T *gx) {                                                     \
+int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *x,     \
+                       const T *y, T *gx) {                                         \
     tg_intp i;                                                                      \
-    if (op <= TG_K_NONE || op >= TG_K_UNARY_END) return -1;                         \
-    /* one specialised loop per op: the switch is hoisted by the compiler */        \
     switch (op) {                                                                   \
-    case TG_K_EXP:  { for (i = 0; i < n; i++) gx[i] = g[i] * y[i]; } break;             \
-    case TG_K_TANH: { for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i] * y[i]); } break; \
-    case TG_K_SIGMOID: { for (i = 0; i < n; i++) gx[i] = g[i] * y[i] * ((T)1 - y[i]); } break; \
-    case TG_K_LOG:  { for (i = 0; i < n; i++) gx[i] = g[i] / x[i]; } break;             \
-    case TG_K_SQRT: { for (i = 0; i < n; i++) gx[i] = g[i] * (T)0.5 / y[i]; } break;    \
-    case TG_K_SQUARE: { for (i = 0; i < n; i++) gx[i] = (T)2 * g[i] * x[i]; } break;    \
-    case TG_K_NEG:  { for (i = 0; i < n; i++) gx[i] = -g[i]; } break;                   \
-    case TG_K_COPY: { for (i = 0; i < n; i++) gx[i] = g[i]; } break;                    \
-    default:        for (i = 0; i < n; i++) gx[i] = g[i] * d_unary_##SFX(op, x ? x[i] : 0, y ? y[i] : 0); \
+    case TG_K_EXP:     UNARY_LOOPS(T, gi * yi); break;                              \
+    case TG_K_TANH:    UNARY_LOOPS(T, gi * ((T)1 - yi * yi)); break;                \
+    case TG_K_SIGMOID: UNARY_LOOPS(T, gi * yi * ((T)1 - yi)); break;                \
+    case TG_K_LOG:     UNARY_LOOPS(T, gi / xi); break;                              \
+    case TG_K_SQRT:    UNARY_LOOPS(T, gi * (T)0.5 / yi); break;                     \
+    case TG_K_SQUARE:  UNARY_LOOPS(T, (T)2 * gi * xi); break;                       \
+    case TG_K_NEG:     UNARY_LOOPS(T, -gi); break;                                  \
+    case TG_K_COPY:    UNARY_LOOPS(T, gi); break;                                   \
+    case TG_K_SIN: case TG_K_COS: case TG_K_TAN: case TG_K_ABS: case TG_K_RELU:     \
+                       UNARY_LOOPS(T, gi * d_unary_##SFX(op, xi, yi)); break;       \
+    default:           return -1;                                                   \
     }                                                                               \
     return 0;                                                                       \
 }                                                                                   \

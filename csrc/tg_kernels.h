@@ -35,9 +35,10 @@ int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y);
 int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y);
 
 /* Return 0, or -1 for an unknown kernel id. */
-int tg_unary_bwd_f64(int op, tg_intp n, const double *g, const double *x,
+/* g advances by sg elements: 1, or 0 for one value broadcast over n. */
+int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *x,
                      const double *y, double *gx);
-int tg_unary_bwd_f32(int op, tg_intp n, const float *g, const float *x,
+int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
                      const float *y, float *gx);
 
 /* a and b advance by sa and sb elements (1, or 0 for a broadcast scalar);

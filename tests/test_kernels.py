@@ -211,6 +211,24 @@ def test_unary_kernel_with_a_non_contiguous_gradient_declines_or_is_right(prim):
         assert_agree(prim, "d/dx with strided g", native, expected, np.float64, [x], g)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", UNARY, ids=ids(UNARY))
+def test_unary_kernel_reads_a_broadcast_scalar_gradient(prim, dtype):
+    """sum's reverse rule hands on one value broadcast over the input (every
+    stride 0); the kernel reads it in place and must equal the rule applied
+    to the materialised gradient."""
+    x, _ = _unary_inputs(prim, dtype, False)
+    y = forward(prim, x)
+    g = np.broadcast_to(np.asarray(-1.7, dtype=dtype), x.shape)
+    assert not g.flags.c_contiguous and all(st == 0 for st in g.strides)
+    native = K._unary_bwd(_kid(prim), g, x, y)
+    (expected,) = rule(prim, np.ascontiguousarray(g), [x], y)
+    if native is None:      # neg/copy pass g itself as x: declining is fine
+        return
+    assert native.shape == x.shape and native.dtype == np.dtype(dtype)
+    assert_agree(prim, "d/dx with a broadcast scalar g", native, expected, dtype, [x], g)
+
+
 def test_unary_hook_rejects_a_binary_kernel_id():
     x = np.ones(3)
     with pytest.raises(ValueError, match="kernel"):

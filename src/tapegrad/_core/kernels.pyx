@@ -22,9 +22,9 @@ cdef extern from "tg_kernels.h":
         TG_K_BINARY_END, TG_K_CLIP, TG_K_WHERE
     int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
     int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
-    int tg_unary_bwd_f64(int op, tg_intp n, const double *g, const double *x,
+    int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *x,
                          const double *y, double *gx) nogil
-    int tg_unary_bwd_f32(int op, tg_intp n, const float *g, const float *x,
+    int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
                          const float *y, float *gx) nogil
     int tg_binary_bwd_f64(int op, tg_intp n, const double *g, const double *a, tg_intp sa,
                           const double *b, tg_intp sb, const double *y,
@@ -103,15 +103,32 @@ cdef inline bint _can_donate(object donor, object g, int k):
     return donor is not None and donor is g and _kind(donor) == k
 
 
+cdef inline bint _one_value(object a):
+    """a is one value broadcast over its shape (every stride 0)."""
+    if not cnp.PyArray_Check(a) or cnp.PyArray_SIZE(<cnp.ndarray>a) == 0:
+        return False
+    cdef int d
+    for d in range(cnp.PyArray_NDIM(<cnp.ndarray>a)):
+        if cnp.PyArray_STRIDE(<cnp.ndarray>a, d) != 0:
+            return False
+    return True
+
+
 cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
-    g = _contig(g)
-    cdef int k = _kind(g)
+    cdef tg_intp sg = 1
+    if _one_value(g) and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g):
+        sg = 0                 # read the single value; no copy of the broadcast
+    else:
+        g = _contig(g)
+    cdef int k = _kind(g) if sg else _kind(x)
     if k == 0 or _kind(x) != k or _kind(y) != k:
+        return None
+    if sg == 0 and cnp.PyArray_TYPE(<cnp.ndarray>g) != cnp.PyArray_TYPE(<cnp.ndarray>x):
         return None
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
     if cnp.PyArray_SIZE(<cnp.ndarray>x) != n or cnp.PyArray_SIZE(<cnp.ndarray>y) != n:
         return None
-    out = g if _can_donate(donor, g, k) else np.empty_like(g)
+    out = g if sg and _can_donate(donor, g, k) else np.empty(g.shape, dtype=g.dtype)
     cdef void *pg = _ptr(g)
     cdef void *px = _ptr(x)
     cdef void *py = _ptr(y)
@@ -119,9 +136,9 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
     cdef int rc
     with nogil:
         if k == 1:
-            rc = tg_unary_bwd_f64(kid, n, <double*>pg, <double*>px, <double*>py, <double*>po)
+            rc = tg_unary_bwd_f64(kid, n, <double*>pg, sg, <double*>px, <double*>py, <double*>po)
         else:
-            rc = tg_unary_bwd_f32(kid, n, <float*>pg, <float*>px, <float*>py, <float*>po)
+            rc = tg_unary_bwd_f32(kid, n, <float*>pg, sg, <float*>px, <float*>py, <float*>po)
     if rc != 0:
         raise ValueError(f"tapegrad internal error: no unary kernel with id {kid}")
     return out
