@@ -42,16 +42,21 @@ def ext(name, sources):
     )
 
 
-extensions = [
+core = [
     ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c"]),
     ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),
 ]
 # The per-op Python path (dispatch, Tensor, public functions) is compiled
 # too: the .py files stay the source, Cython turns their calls into C calls.
-extensions += [ext(f"tapegrad.{m}", [f"src/tapegrad/{m}.py"])
-               for m in ("_engine", "tensor")]
+# They keep Python's semantics (negative and out-of-range indices checked):
+# the core's unchecked directives would turn t.shape[-1] into a wild read.
+python_path = [ext(f"tapegrad.{m}", [f"src/tapegrad/{m}.py"])
+               for m in ("_engine", "tensor", "functions")]
+PYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": True, "wraparound": True,
+                     "embedsignature": True}
 
 # The checked build generates its C in a directory of its own, so switching
 # between the two never reuses C generated with the other directives.
-setup(ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES,
-                            build_dir="build/checked" if CHECKED else None))
+build_dir = "build/checked" if CHECKED else None
+setup(ext_modules=cythonize(core, compiler_directives=DIRECTIVES, build_dir=build_dir)
+      + cythonize(python_path, compiler_directives=PYTHON_DIRECTIVES, build_dir=build_dir))
