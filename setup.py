@@ -25,7 +25,6 @@ DIRECTIVES = {
 COMPILE_ARGS = ["-O3", "-Wall", "-Wno-unused-function"]
 if CHECKED:
     COMPILE_ARGS = ["-O1", "-g", "-Wall", "-Wno-unused-function"]
-LINK_ARGS = []
 
 MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
@@ -37,7 +36,6 @@ def ext(name, sources):
         include_dirs=[np.get_include(), "csrc"],
         define_macros=MACROS,
         extra_compile_args=COMPILE_ARGS,
-        extra_link_args=LINK_ARGS,
         libraries=["m"],
     )
 

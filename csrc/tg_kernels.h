@@ -30,7 +30,8 @@ enum tg_kernel_id {
     TG_K_CLIP = 64, TG_K_WHERE
 };
 
-/* Forward of a unary op: y = f(x).  Return 0, or -1 for an unknown id. */
+/* Forward y = f(x) of neg, copy, square and relu (where C beats NumPy).
+ * Return 0, or -1 for an op it does not implement. */
 int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y);
 int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y);
 
