@@ -19,6 +19,8 @@ backward sweeps (one per output row).  Pick forward when inputs are few,
 reverse when outputs are few: gradients of scalar losses are reverse mode's
 home ground.
 """
+import contextlib
+
 import numpy as np
 
 from . import _engine, autograd, errors
@@ -38,6 +40,17 @@ def _as_tensor(a, what):
         raise errors.DTypeError(f"{what}: {e}") from None
 
 
+def _alias(t, history=False):
+    """A new tensor over t's data (sharing its version counter) carrying a
+    copy of its forward-mode tangents, and its recorded history if asked."""
+    a = Tensor._wrap(t._data, t._ver)
+    if history:
+        a._tape, a._slot = t._tape, t._slot
+    if t._tangents:
+        a._tangents = dict(t._tangents)
+    return a
+
+
 def _link(a, what="input"):
     """A fresh tensor holding a's values that the transform differentiates
     with respect to: a recorded copy of a when the caller is recording (so the
@@ -46,9 +59,8 @@ def _link(a, what="input"):
     if STATE.recording and _engine.requires(a):
         from .functions import copy
         return copy(a)
-    x = Tensor._wrap(a._data, a._ver)
+    x = _alias(a)
     x._leaf = True                      # a variable with no .grad buffer
-    x._tangents = a._tangents
     return x
 
 
@@ -57,9 +69,7 @@ def _release(t, keep_graph):
     (but keep their forward-mode tangents)."""
     if keep_graph or not isinstance(t, Tensor):
         return t
-    d = Tensor._wrap(t._data, t._ver)
-    d._tangents = t._tangents
-    return d
+    return _alias(t)
 
 
 def _argnums(argnums, nargs):
@@ -75,7 +85,7 @@ def _argnums(argnums, nargs):
 def _needs_graph():
     """Whether results must stay differentiable: the caller records, or
     tangents (forward-over-reverse) must flow through the backward pass."""
-    return STATE.recording or bool(STATE.levels)
+    return STATE.recording or bool(STATE.open_levels)
 
 
 def _zeros_like(x):
@@ -172,20 +182,14 @@ def vjp(f, *primals):
                     f"must match")
             hgs.append(ct if isinstance(ct, Tensor) and keep else c)
         need = keep or _needs_graph()
-        with autograd.record(train_mode=autograd.is_training()) if need else _Null():
+        scope = (autograd.record(train_mode=autograd.is_training()) if need
+                 else contextlib.nullcontext())
+        with scope:
             gs = _grads(outs, xs, hgs, need)
         return tuple(_release(g, need) for g in gs)
 
     res = [_release(o, keep) for o in outs]
     return (tuple(res) if multi else res[0]), vjp_fn
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def jvp(f, primals, tangents):
@@ -201,8 +205,7 @@ def jvp(f, primals, tangents):
     st = STATE
     level = st.next_level
     st.next_level += 1
-    saved = (st.levels, st.open_levels)
-    st.levels += 1
+    saved = st.open_levels
     st.open_levels = st.open_levels | {level}
     try:
         xs = []
@@ -212,7 +215,7 @@ def jvp(f, primals, tangents):
                 from .functions import copy
                 x = copy(x)
             else:
-                x = Tensor._wrap(x._data, x._ver) if x._tangents is None else _fresh_with(x)
+                x = _alias(x)
             tt = _as_tensor(t, "tangent")
             if tt.shape != x.shape:
                 raise errors.ShapeError(
@@ -229,7 +232,7 @@ def jvp(f, primals, tangents):
             t = o._tangents.get(level) if o._tangents else None
             touts.append(t if t is not None else _zeros_like(o))
     finally:
-        st.levels, st.open_levels = saved
+        st.open_levels = saved
     keep = STATE.recording
     outs = [_strip(_release(o, keep), level) for o in outs]
     touts = [_strip(_release(t, keep), level) for t in touts]
@@ -238,25 +241,12 @@ def jvp(f, primals, tangents):
     return outs[0], touts[0]
 
 
-def _fresh_with(x):
-    y = Tensor._wrap(x._data, x._ver)
-    y._tangents = dict(x._tangents)
-    return y
-
-
 def _strip(t, level):
     """Drop a closed level's tangent from a result (levels are never reused)."""
     if t._tangents and level in t._tangents:
-        t = _fresh_copy_keep_history(t)
+        t = _alias(t, history=True)
         del t._tangents[level]
     return t
-
-
-def _fresh_copy_keep_history(t):
-    c = Tensor._wrap(t._data, t._ver)
-    c._tape, c._slot = t._tape, t._slot
-    c._tangents = dict(t._tangents)
-    return c
 
 
 # ---- jacobian / hessian / hvp -------------------------------------------------
