@@ -296,11 +296,11 @@ def test_callers_tensors_and_state_untouched():
     x = tg.array(3.0)
     x.attach_grad()
     st = _engine.STATE
-    before = (st.observers, st.levels, st.recording)
+    before = (st.observers, st.open_levels, st.recording)
     with autograd.record():
         t = tg.evaluation_trace(lambda a: a * a, x)
         y = x * 2
-    assert (st.observers, st.levels, st.recording) == before
+    assert (st.observers, st.open_levels, st.recording) == before
     assert t.gradient == (6.0,)
     assert float(x.grad) == 0.0
     y.backward()                     # the caller's graph is its own
@@ -315,7 +315,7 @@ def test_state_restored_when_f_raises():
         raise KeyError("boom")
     with pytest.raises(KeyError):
         tg.evaluation_trace(bad, 1.0)
-    assert st.observers == () and st.levels == 0 and not st.recording
+    assert st.observers == () and not st.open_levels and not st.recording
 
 
 def test_errors():

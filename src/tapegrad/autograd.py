@@ -197,7 +197,7 @@ class Function:
         outs = tuple(Tensor._wrap(o._data) for o in outs)
         self._out_meta = [(o.shape, o.dtype) for o in outs]
         _engine.record_function(self, inputs, outs)
-        if STATE.levels and any(x._tangents for x in inputs):
+        if STATE.open_levels and any(x._tangents for x in inputs):
             self._push_tangents(inputs, outs)
         return outs[0] if single else outs
 
