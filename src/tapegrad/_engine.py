@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from . import errors
-from ._core.tape import Tape
+from ._core.tape import Saved, Tape
 from .ops import BY_CODE, Meta
 
 
@@ -97,20 +97,37 @@ def _record(prim, args, arrays, p, res, needs):
     xs = []
     versions = []
     saves = prim.saves
+    # The record keeps arrays, not tensors (see Saved in _core/tape.pyx), except
+    # where the tensor's identity matters: a variable (its leaf slot), a tensor
+    # from an older tape, and any tensor while forward mode runs (its tangents
+    # must reach rules run with create_graph).
+    plain = not STATE.open_levels
     for i, a in enumerate(args):
         in_slots.append(_slot_on(tape, a) if needs[i] else -1)
         if prim.nin == -1 or i in saves:
             if isinstance(a, T):
+                v = a._ver
+                versions.append((v, v.n, i))
+                if plain and not a._leaf and not a._tangents:
+                    if a._tape is tape:
+                        a = Saved(a._data, v, a._slot)
+                    elif a._tape is None:
+                        a = a._data
                 xs.append(a)
-                versions.append((a._ver, a._ver[0], i))
             else:
                 xs.append(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=res.dtype))
         else:
             arr = arrays[i]
             xs.append(Meta(np.shape(arr), getattr(arr, "dtype", res.dtype)))
-    versions.append((res._ver, res._ver[0], -1))
-    rec = (prim, p, tuple(xs), res if prim.save_out else None, tuple(versions))
+    v = res._ver
+    versions.append((v, v.n, -1))
+    out = None
+    if prim.save_out:
+        out = Saved(res._data, v, -1) if plain else res
+    rec = (prim, p, tuple(xs), out, tuple(versions))
     slot, = tape.push(prim.code, in_slots, rec, [(res.shape, res.dtype)])
+    if out is not None and plain:
+        out.slot = slot
     res._tape = tape
     res._slot = slot
 
@@ -126,7 +143,7 @@ def record_function(fn, inputs, outputs):
     tape = current_tape()
     in_slots = [_slot_on(tape, a) if n else -1 for a, n in zip(inputs, needs)]
     xs = tuple(Meta(a.shape, a.dtype) for a in inputs)
-    versions = tuple((o._ver, o._ver[0], -1) for o in outputs)
+    versions = tuple((o._ver, o._ver.n, -1) for o in outputs)
     rec = (fn, {}, xs, tuple(outputs), versions)
     slots = tape.push(-1, in_slots, rec, [(o.shape, o.dtype) for o in outputs])
     for o, s in zip(outputs, slots):
@@ -182,23 +199,29 @@ class SweepHooks:
     @staticmethod
     def check_versions(rec, i):
         for ver, seen, role in rec[4]:
-            if ver[0] != seen:
+            if ver.n != seen:
                 name = rec[0].name if hasattr(rec[0], "name") else type(rec[0]).__name__
                 what = (f"input {role} of '{name}'" if role >= 0 else f"the output of '{name}'")
                 raise errors.InplaceModificationError(
                     f"a tensor needed for the gradient ({what}, node {i}) was modified "
-                    f"in-place after it was recorded (version {seen} -> {ver[0]}). "
+                    f"in-place after it was recorded (version {seen} -> {ver.n}). "
                     f"Compute the new value out of place (y = y + 1, not y += 1), or "
                     f"modify a copy (t.copy()) instead.")
 
     @staticmethod
-    def run_rule(rec, g_outs, needs, B):
+    def run_rule(rec, g_outs, needs, B, tape=None):
+        """The node's reverse rule on backend B; ``tape`` (the node's own)
+        rebuilds its saved tensors with their history when B records."""
         prim, p, xs, out, _ = rec
         if not hasattr(prim, "code"):          # a custom autograd.Function
             return prim._run_backward(g_outs, needs, B)
         if B.native:
-            xs = tuple(x._data if isinstance(x, Tensor) else x for x in xs)
+            xs = tuple(x._data if isinstance(x, (Tensor, Saved)) else x for x in xs)
             out = out._data if out is not None else None
+        else:
+            xs = tuple(x.tensor(tape, Tensor) if type(x) is Saved else x for x in xs)
+            if type(out) is Saved:
+                out = out.tensor(tape, Tensor)
         with np.errstate(all="ignore"):
             return prim.vjp(B, g_outs[0], xs, out, p, needs)
 

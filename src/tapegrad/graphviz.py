@@ -21,6 +21,7 @@ import subprocess
 import numpy as np
 
 from . import errors
+from ._core.tape import Saved
 from .tensor import Tensor
 from .trace import EvaluationTrace, _fmt_num, _partial_text
 
@@ -236,7 +237,7 @@ def _sid(tape, slot):
 
 
 def _value_of(x):
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, Saved)):
         return x._data
     if isinstance(x, np.ndarray):
         return x
@@ -255,7 +256,7 @@ def _leaf_attrs(t, name):
     lines = [name] if name else []
     lines.append(_describe(t._data))
     gr = t._grad
-    if gr is not None and gr._ver[0] > 0:      # written by a backward (or zeroed)
+    if gr is not None and gr._ver.n > 0:      # written by a backward (or zeroed)
         lines.append("grad " + (_fmt(gr._data) if gr.size == 1 else f"shape {gr.shape}"))
     return dict(shape="box", style="filled", fillcolor="#dbe9f6", label="\n".join(lines))
 

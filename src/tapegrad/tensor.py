@@ -11,6 +11,7 @@ which call ``_engine.apply``.
 import numpy as np
 
 from . import _engine, errors
+from ._core.tape import Version
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 DEFAULT_DTYPE = np.dtype(np.float64)
@@ -79,7 +80,7 @@ class Tensor:
         self._data = to_array(data, dtype)
         self._tape = None
         self._slot = -1
-        self._ver = [0]
+        self._ver = Version()
         self._leaf = False
         self._grad = None
         self._grad_req = None
@@ -91,7 +92,7 @@ class Tensor:
         t._data = arr
         t._tape = None
         t._slot = -1
-        t._ver = [0] if ver is None else ver
+        t._ver = Version() if ver is None else ver
         t._leaf = False
         t._grad = None
         t._grad_req = None
@@ -219,7 +220,7 @@ class Tensor:
 
     # ---- in place ---------------------------------------------------------
     def _bump(self):
-        self._ver[0] += 1
+        self._ver.n += 1
 
     def _check_inplace_source(self, value):
         if isinstance(value, Tensor) and _engine.STATE.recording and _engine.requires(value):

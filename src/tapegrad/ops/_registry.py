@@ -21,26 +21,10 @@ place broadcasting is undone) and casts it to the input's dtype.
 """
 import numpy as np
 
+from .._core.tape import Meta  # noqa: F401  (shape/dtype of an unsaved input)
+
 REGISTRY = {}
 BY_CODE = []
-
-
-class Meta:
-    """Shape and dtype of an input the op did not save."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape = shape
-        self.dtype = dtype
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
 
 
 class Primitive:
