@@ -23,9 +23,10 @@ def _t(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _operands(a, b):
+def _operands(a, b, weak=False):
     """Tensor operands stay; numbers take the tensor's dtype (a Python scalar
-    never widens float32); arrays keep theirs, so NumPy's promotion applies."""
+    never widens float32); arrays keep theirs, so NumPy's promotion applies.
+    ``weak``: Python floats and ints stay numbers (elementwise ufuncs only)."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
         return a, b
@@ -33,6 +34,12 @@ def _operands(a, b):
         a = Tensor(a)
         ta = True
     ref = a if ta else b
+    if weak:
+        x = b if ta else a
+        if type(x) is float or type(x) is int:
+            # A Python number is a weak scalar to NumPy's ufuncs: the result
+            # keeps the tensor's dtype, so it goes as it is (no 0-d array).
+            return a, b
     if ta:
         return a, _const(b, ref)
     return _const(a, ref), b
@@ -79,7 +86,7 @@ def _binary(name):
     prim = R[name]
 
     def f(a, b):
-        a, b = _operands(a, b)
+        a, b = _operands(a, b, True)
         _check_broadcast(name, a, b)
         return apply(prim, a, b)
 
@@ -88,7 +95,7 @@ def _binary(name):
 
 
 def _check_broadcast(name, a, b):
-    sa, sb = a.shape, b.shape
+    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
     if sa != sb and sa and sb:
         try:
             np.broadcast_shapes(sa, sb)
