@@ -10,10 +10,12 @@ import itertools
 import threading
 import weakref
 
+import cython
 import numpy as np
+from cython.cimports.tapegrad._core.tape import (Saved, Tape, TensorBase, Version, new_meta,
+                                                 new_saved, new_tensor)
 
 from . import errors
-from ._core.tape import Saved, Tape
 from .ops import BY_CODE, Meta
 
 
@@ -68,19 +70,33 @@ def _slot_on(tape, t):
     return tape.import_slot(older, t._slot, t.shape, t.dtype)
 
 
+@cython.locals(t=TensorBase, res=TensorBase)
 def apply(prim, *args, **p):
     """Run primitive ``prim`` on tensors/constants ``args`` with parameters ``p``."""
-    T = Tensor
-    arrays = [a._data if type(a) is T else a for a in args]
+    arrays = []
+    for a in args:
+        if isinstance(a, TensorBase):
+            t = a
+            arrays.append(t._data)
+        else:
+            arrays.append(a)
     out = prim.forward(*arrays, **p)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    res = T._wrap(out)
+    res = new_tensor(Tensor, out, None)
     st = STATE
     if st.recording:
         # requires(a), inlined: the call costs 4% of a scalar op (callgrind)
-        needs = [type(a) is T and (a._leaf or a._tape is not None) for a in args]
-        if True in needs:
+        needs = []
+        recorded = False
+        for a in args:
+            n = False
+            if isinstance(a, TensorBase):
+                t = a
+                n = t._leaf or t._tape is not None
+                recorded = recorded or n
+            needs.append(n)
+        if recorded:
             _record(prim, args, arrays, p, res, needs)
     if st.open_levels:
         _push_tangents(prim, args, p, res)
@@ -90,44 +106,57 @@ def apply(prim, *args, **p):
     return res
 
 
-def _record(prim, args, arrays, p, res, needs):
+@cython.cfunc
+@cython.locals(tape=Tape, t=TensorBase, res=TensorBase, v=Version, i=cython.Py_ssize_t,
+               slot=cython.Py_ssize_t, plain=cython.bint)
+def _record(prim, args: tuple, arrays: list, p, res, needs: list):
     tape = current_tape()
-    T = Tensor
     in_slots = []
     xs = []
     versions = []
     saves = prim.saves
+    every = prim.nin == -1
     # The record keeps arrays, not tensors (see Saved in _core/tape.pyx), except
     # where the tensor's identity matters: a variable (its leaf slot), a tensor
     # from an older tape, and any tensor while forward mode runs (its tangents
     # must reach rules run with create_graph).
     plain = not STATE.open_levels
-    for i, a in enumerate(args):
-        in_slots.append(_slot_on(tape, a) if needs[i] else -1)
-        if prim.nin == -1 or i in saves:
-            if isinstance(a, T):
-                v = a._ver
+    for i in range(len(args)):
+        a = args[i]
+        if not needs[i]:
+            in_slots.append(-1)
+        else:
+            t = a
+            in_slots.append(t._slot if t._tape is tape else _slot_on(tape, a))
+        if every or i in saves:
+            if isinstance(a, TensorBase):
+                t = a
+                v = t._ver
                 versions.append((v, v.n, i))
-                if plain and not a._leaf and not a._tangents:
-                    if a._tape is tape:
-                        a = Saved(a._data, v, a._slot)
-                    elif a._tape is None:
-                        a = a._data
+                if plain and not t._leaf and not t._tangents:
+                    if t._tape is tape:
+                        a = new_saved(t._data, v, t._slot)
+                    elif t._tape is None:
+                        a = t._data
                 xs.append(a)
             else:
-                xs.append(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=res.dtype))
+                xs.append(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=res._data.dtype))
         else:
             arr = arrays[i]
-            xs.append(Meta(np.shape(arr), getattr(arr, "dtype", res.dtype)))
+            if type(arr) is np.ndarray:
+                xs.append(new_meta(arr.shape, arr.dtype))
+            else:
+                xs.append(new_meta(np.shape(arr), getattr(arr, "dtype", res._data.dtype)))
     v = res._ver
     versions.append((v, v.n, -1))
     out = None
     if prim.save_out:
-        out = Saved(res._data, v, -1) if plain else res
-    rec = (prim, p, tuple(xs), out, tuple(versions))
-    slot, = tape.push(prim.code, in_slots, rec, [(res.shape, res.dtype)])
+        out = new_saved(res._data, v, -1) if plain else res
+    data = res._data
+    slot = tape.push1(prim.code, in_slots, (prim, p, tuple(xs), out, tuple(versions)),
+                      data.shape, data.dtype)
     if out is not None and plain:
-        out.slot = slot
+        cython.cast(Saved, out).slot = slot
     res._tape = tape
     res._slot = slot
 

@@ -11,7 +11,7 @@ which call ``_engine.apply``.
 import numpy as np
 
 from . import _engine, errors
-from ._core.tape import Version
+from ._core.tape import TensorBase, Version, _new_tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 DEFAULT_DTYPE = np.dtype(np.float64)
@@ -58,7 +58,7 @@ def to_array(data, dtype=None, copy=True):
     return arr
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An array that can record the operations applied to it.
 
     >>> import tapegrad as tg
@@ -72,8 +72,7 @@ class Tensor:
     tensor([ 0.,  4.,  8., 12.])
     """
 
-    __slots__ = ("_data", "_tape", "_slot", "_ver", "_leaf", "_grad", "_grad_req",
-                 "_tangents", "__weakref__")
+    __slots__ = ()              # the fields are C fields of TensorBase (_core/tape.pxd)
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data, dtype=None):
@@ -88,16 +87,8 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr, ver=None):
-        t = cls.__new__(cls)
-        t._data = arr
-        t._tape = None
-        t._slot = -1
-        t._ver = Version() if ver is None else ver
-        t._leaf = False
-        t._grad = None
-        t._grad_req = None
-        t._tangents = None
-        return t
+        """A tensor over ``arr`` (no copy, no checks), sharing ``ver`` if given."""
+        return _new_tensor(cls, arr, ver)
 
     # ---- attributes -------------------------------------------------------
     @property

@@ -22,6 +22,8 @@ cimport cython
 import numpy as np
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 
 from tapegrad._core.kernels cimport unary_bwd, binary_bwd, clip_bwd, where_bwd
 from tapegrad._core import kernels as _kernels
@@ -44,7 +46,6 @@ cdef int FREED = 1
 cdef class Version:
     """A tensor's version counter, shared by the tensors over the same memory;
     bumped by every in-place change, compared by backward."""
-    cdef public long long n
 
 
 @cython.no_gc
@@ -52,11 +53,7 @@ cdef class Saved:
     """A tensor recorded on the tape that saves it (an input or output of a
     node): its array, version counter and slot.  ``tensor(tape)`` rebuilds
     the tensor, history included, for rules run with create_graph."""
-    cdef public object _data
-    cdef public Version ver
-    cdef public Py_ssize_t slot
-
-    def __cinit__(self, data, Version ver, Py_ssize_t slot):
+    def __init__(self, data, Version ver, Py_ssize_t slot):
         self._data = data
         self.ver = ver
         self.slot = slot
@@ -84,13 +81,44 @@ cdef class Saved:
         return t
 
 
+cdef class TensorBase:
+    """The C fields of tapegrad.Tensor (see tape.pxd); the class in tensor.py
+    derives from it and holds the whole API."""
+
+
+cdef TensorBase new_tensor(type cls, object data, Version ver):
+    """A tensor of class ``cls`` over ``data``, with no history."""
+    cdef TensorBase t = TensorBase.__new__(cls)
+    t._data = data
+    t._slot = -1
+    t._ver = Version.__new__(Version) if ver is None else ver
+    return t
+
+
+cdef Saved new_saved(object data, Version ver, Py_ssize_t slot):
+    cdef Saved r = Saved.__new__(Saved)
+    r._data = data
+    r.ver = ver
+    r.slot = slot
+    return r
+
+
+cdef Meta new_meta(tuple shape, object dtype):
+    cdef Meta r = Meta.__new__(Meta)
+    r.shape = shape
+    r.dtype = dtype
+    return r
+
+
+def _new_tensor(cls, data, ver=None):
+    """new_tensor for Python callers (Tensor._wrap)."""
+    return new_tensor(cls, data, ver)
+
+
 @cython.no_gc
 cdef class Meta:
     """Shape and dtype of an input the op did not save."""
-    cdef public tuple shape
-    cdef public object dtype
-
-    def __cinit__(self, shape, dtype):
+    def __init__(self, shape, dtype):
         self.shape = tuple(shape)
         self.dtype = dtype
 
@@ -104,15 +132,6 @@ cdef class Meta:
         for k in self.shape:
             n *= k
         return n
-
-cdef struct Node:
-    int op              # primitive code; -1 for a custom autograd.Function
-    int n_in
-    int n_out
-    int flags
-    Py_ssize_t in_start
-    Py_ssize_t out_start
-
 
 cdef int _grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) except -1:
     """Capacity doubling; raises MemoryError instead of returning NULL."""
@@ -132,24 +151,7 @@ cdef int _grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) except
 
 
 cdef class Tape:
-    cdef Node *nodes
-    cdef Py_ssize_t n_nodes, cap_nodes
-    cdef Py_ssize_t *in_slots      # -1: a constant input (no gradient)
-    cdef Py_ssize_t n_in, cap_in
-    cdef Py_ssize_t *out_slots
-    cdef Py_ssize_t n_out, cap_out
-    cdef Py_ssize_t *producer      # slot -> node index, -1 for a leaf slot
-    cdef Py_ssize_t n_slots, cap_slots
-    cdef public list records       # node -> (prim, p, xs, out, versions), None once freed
-    cdef public list slot_meta     # slot -> (shape, dtype)
-    cdef public dict leaf_slots    # id(leaf tensor) -> slot
-    cdef public dict slot_leaf     # slot -> leaf tensor
-    cdef public object ops         # the op table, by code
-    cdef public dict imports       # slot -> (older tape, slot there)
-    cdef public dict import_slots  # (id(older tape), slot there) -> slot
-    cdef public long long serial   # creation order: newer tapes sweep first
-    cdef public object owner       # the thread that records on this tape
-    cdef object __weakref__        # the thread keeps only a weak reference
+    # fields: see tape.pxd
 
     def __cinit__(self):
         self.nodes = NULL
@@ -240,6 +242,30 @@ cdef class Tape:
         self.n_nodes += 1
         return outs
 
+    cdef Py_ssize_t push1(self, int op, list in_slots, tuple record, object shape,
+                          object dtype) except -1:
+        """push() for the common node with one output; returns its slot."""
+        cdef Py_ssize_t i, k = len(in_slots), s
+        cdef Py_ssize_t node = self.n_nodes
+        _grow(<void**>&self.nodes, &self.cap_nodes, node + 1, sizeof(Node))
+        _grow(<void**>&self.in_slots, &self.cap_in, self.n_in + k, sizeof(Py_ssize_t))
+        _grow(<void**>&self.out_slots, &self.cap_out, self.n_out + 1, sizeof(Py_ssize_t))
+        self.nodes[node].op = op
+        self.nodes[node].n_in = <int>k
+        self.nodes[node].n_out = 1
+        self.nodes[node].flags = 0
+        self.nodes[node].in_start = self.n_in
+        self.nodes[node].out_start = self.n_out
+        for i in range(k):
+            self.in_slots[self.n_in + i] = in_slots[i]
+        self.n_in += k
+        s = self._new_slot(shape, dtype, node)
+        self.out_slots[self.n_out] = s
+        self.n_out += 1
+        self.records.append(record)
+        self.n_nodes += 1
+        return s
+
     def node(self, Py_ssize_t i):
         """(op, input slots, output slots, record) of node i, for traces and graphs."""
         if i < 0 or i >= self.n_nodes:
@@ -266,6 +292,8 @@ cdef class Tape:
         cdef Node nd     # a copy: rules may append to this tape and move the array
         cdef bint native = not create_graph
         cdef bint has_grad
+        cdef object flag
+        cdef tuple needs
         cdef dict grads = dict(seeds)
         cdef set owned = set()
         cdef list visited = []
@@ -287,7 +315,8 @@ cdef class Tape:
             rec = self.records[i]
             if rec is None or nd.flags & FREED:
                 engine.freed_error(self, i)
-            engine.check_versions(rec, i)
+            if not _versions_unchanged(rec):
+                engine.check_versions(rec, i)      # raises, naming the tensor
             g_outs = []
             donor = None
             for j in range(nd.n_out):
@@ -299,7 +328,11 @@ cdef class Tape:
                     if s in owned:              # consumed and ours alone:
                         owned.discard(s)        # the kernel may write into it
                         donor = g_outs[j]
-            needs = tuple(self.in_slots[nd.in_start + j] >= 0 for j in range(nd.n_in))
+            needs = PyTuple_New(nd.n_in)
+            for j in range(nd.n_in):
+                flag = self.in_slots[nd.in_start + j] >= 0
+                Py_INCREF(flag)
+                PyTuple_SET_ITEM(needs, j, flag)
             g_ins = None
             fresh = False
             if native and nd.op >= 0:
@@ -320,7 +353,8 @@ cdef class Tape:
                 meta = self.slot_meta[s]
                 # A kernel's output is fresh and ours, and so is anything
                 # sum_to derives from it; a rule's output may alias.
-                g = engine.sum_to(g, meta, backend)
+                if g.shape != (<tuple>meta)[0] or g.dtype != (<tuple>meta)[1]:
+                    g = engine.sum_to(g, meta, backend)
                 if native and type(g) is not np.ndarray:
                     g = np.asarray(g)       # NumPy returns scalars from 0-d math
                 prev = grads.get(s)
@@ -342,6 +376,15 @@ cdef class Tape:
                 self.records[i] = None
                 self.nodes[i].flags |= FREED
         return {s: grads[s] for s in keep if s in grads}
+
+
+cdef bint _versions_unchanged(tuple rec):
+    """Whether no tensor the node saved (nor its output) changed in place."""
+    cdef tuple entry
+    for entry in rec[4]:
+        if (<Version>entry[0]).n != <long long>entry[1]:
+            return False
+    return True
 
 
 _PASS = object()
