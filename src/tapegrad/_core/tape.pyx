@@ -288,17 +288,23 @@ cdef class Tape:
         backend)`` and ``freed_error(rec)``.  Nothing is freed unless the
         whole sweep succeeds, so a failed backward leaves the graph usable.
         """
-        cdef Py_ssize_t i, j, s, last = -1
+        cdef Py_ssize_t i, j, s, last = -1, n = self.n_slots
         cdef Node nd     # a copy: rules may append to this tape and move the array
         cdef bint native = not create_graph
         cdef bint has_grad
-        cdef object flag
+        cdef object flag, g, prev
         cdef tuple needs
-        cdef dict grads = dict(seeds)
-        cdef set owned = set()
+        # Per slot, indexed directly (slots a rule appends during the sweep
+        # are never swept by it): the gradient so far (None: zero), whether
+        # the sweep owns that buffer, whether the caller keeps it.
+        cdef list grads = [None] * n
+        cdef bytearray owned_b = bytearray(n), keep_b = bytearray(n)
+        cdef unsigned char[::1] owned = owned_b, kept = keep_b
         cdef list visited = []
-        keep = set(keep)
-        for s in seeds:
+        for s in keep:
+            kept[s] = 1
+        for s, g in seeds.items():
+            grads[s] = g
             if 0 <= self.producer[s] and self.producer[s] > last:
                 last = self.producer[s]
         i = last
@@ -306,7 +312,7 @@ cdef class Tape:
             nd = self.nodes[i]
             has_grad = False
             for j in range(nd.n_out):
-                if self.out_slots[nd.out_start + j] in grads:
+                if grads[self.out_slots[nd.out_start + j]] is not None:
                     has_grad = True
                     break
             if not has_grad:
@@ -321,13 +327,13 @@ cdef class Tape:
             donor = None
             for j in range(nd.n_out):
                 s = self.out_slots[nd.out_start + j]
-                if s in keep:
-                    g_outs.append(grads.get(s))
-                else:
-                    g_outs.append(grads.pop(s, None))
-                    if s in owned:              # consumed and ours alone:
-                        owned.discard(s)        # the kernel may write into it
-                        donor = g_outs[j]
+                g = grads[s]
+                g_outs.append(g)
+                if not kept[s]:
+                    grads[s] = None
+                    if owned[s]:                # consumed and ours alone:
+                        owned[s] = 0            # the kernel may write into it
+                        donor = g
             needs = PyTuple_New(nd.n_in)
             for j in range(nd.n_in):
                 flag = self.in_slots[nd.in_start + j] >= 0
@@ -357,16 +363,16 @@ cdef class Tape:
                     g = engine.sum_to(g, meta, backend)
                 if native and type(g) is not np.ndarray:
                     g = np.asarray(g)       # NumPy returns scalars from 0-d math
-                prev = grads.get(s)
+                prev = grads[s]
                 if prev is None:
                     grads[s] = g
                     if fresh and native:
-                        owned.add(s)
-                elif native and s in owned:
+                        owned[s] = 1
+                elif native and owned[s]:
                     np.add(prev, g, out=prev)
                 elif native:
                     grads[s] = np.add(prev, g, out=np.empty_like(prev))
-                    owned.add(s)
+                    owned[s] = 1
                 else:
                     grads[s] = prev + g
             visited.append(i)
@@ -375,7 +381,7 @@ cdef class Tape:
             for i in visited:
                 self.records[i] = None
                 self.nodes[i].flags |= FREED
-        return {s: grads[s] for s in keep if s in grads}
+        return {s: grads[s] for s in keep if grads[s] is not None}
 
 
 cdef bint _versions_unchanged(tuple rec):
