@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from systems import to_numpy, torch_thread_settings
+from systems import NUMPY_SYSTEMS, blas_thread_settings, to_numpy, torch_thread_settings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -113,18 +113,29 @@ def run_system(mod, system, data, ref, opts, progress):
             details[name or "default"] = {"status": status, "message": problem}
             progress(f"{system} {name}".rstrip() + f": {problem}")
             continue
-        threads = torch_thread_settings() if system == "torch" else [("", None)]
+        blas = None
+        if system == "torch":
+            threads = torch_thread_settings()
+        elif system in NUMPY_SYSTEMS and getattr(mod, "BLAS_HEAVY", False):
+            threads, blas = blas_thread_settings(), True
+        else:
+            threads = [("", None)]
         for thread_label, n_threads in threads:
             label = ", ".join(x for x in (name, thread_label) if x) or "default"
-            result = details[label] = _time_variant(step, n_threads, opts)
+            result = details[label] = _time_variant(step, n_threads, opts, blas)
             shown = format_time(result["time_s"]) if "time_s" in result else result["message"]
             progress(f"{system} {label}: {shown}")
     return _summarize(details)
 
 
-def _time_variant(step, n_threads, opts):
-    """Time one variant; n_threads, when given, is torch's thread count for it."""
-    if n_threads is not None:
+def _time_variant(step, n_threads, opts, blas=False):
+    """Time one variant; n_threads, when given, is its thread count: torch's,
+    or (blas=True) NumPy's BLAS threads, set for the variant and restored."""
+    limits = None
+    if n_threads is not None and blas:
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(limits=n_threads, user_api="blas")
+    elif n_threads is not None:
         import torch
         default = torch.get_num_threads()
         torch.set_num_threads(n_threads)
@@ -135,7 +146,9 @@ def _time_variant(step, n_threads, opts):
     except Exception as exc:
         return {"status": "error", "message": describe_error(exc)}
     finally:
-        if n_threads is not None:
+        if limits is not None:
+            limits.restore_original_limits()
+        elif n_threads is not None:
             torch.set_num_threads(default)
 
 

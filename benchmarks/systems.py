@@ -97,3 +97,21 @@ def torch_thread_settings():
     if default != 1:
         settings.append(("1 thread", 1))
     return settings
+
+
+NUMPY_SYSTEMS = ("tapegrad", "autograd", "mygrad")   # their matmuls run on NumPy's BLAS
+
+
+def blas_thread_settings():
+    """(label, n) pairs to time a NumPy-based system with on a BLAS-heavy
+    workload: NumPy's default BLAS threads and one thread, the same choice
+    torch gets (needs threadpoolctl to switch; without it, the default only)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [("", None)]
+    counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    default = max(counts) if counts else 1
+    if default == 1:
+        return [("", None)]
+    return [(f"{default} BLAS threads (default)", None), ("1 BLAS thread", 1)]
