@@ -9,3 +9,5 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y, bint nee
                        object donor=*)
 cdef object clip_bwd(object g, object x, double lo, double hi)
 cdef object where_bwd(object g, object cond, bint need_a, bint need_b)
+# prev + g into prev (inplace) or a new array; None when they do not fit.
+cdef object accumulate(object prev, object g, bint inplace)

@@ -99,6 +99,54 @@ cdef inline object _contig(object a):
     return a
 
 
+cdef inline object _empty(object like):
+    """A new C-contiguous array of like's shape and dtype (no Python call)."""
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(<cnp.ndarray>like), cnp.PyArray_DIMS(<cnp.ndarray>like),
+                             cnp.PyArray_TYPE(<cnp.ndarray>like), 0)
+
+
+cdef inline bint _same_shape(object a, object b):
+    cdef int d, nd = cnp.PyArray_NDIM(<cnp.ndarray>a)
+    if cnp.PyArray_NDIM(<cnp.ndarray>b) != nd:
+        return False
+    for d in range(nd):
+        if cnp.PyArray_DIM(<cnp.ndarray>a, d) != cnp.PyArray_DIM(<cnp.ndarray>b, d):
+            return False
+    return True
+
+
+cdef object accumulate(object prev, object g, bint inplace):
+    """prev + g for C-contiguous float arrays of one shape and dtype, written
+    into prev when ``inplace`` (the sweep owns it), else into a new array;
+    None when they do not fit (the sweep then calls NumPy)."""
+    cdef int k = _kind(prev)
+    if k == 0 or _kind(g) != k or not _same_shape(prev, g):
+        return None
+    out = prev if inplace else _empty(prev)
+    cdef tg_intp i, n = cnp.PyArray_SIZE(<cnp.ndarray>prev)
+    cdef double *pd
+    cdef double *gd
+    cdef double *od
+    cdef float *pf
+    cdef float *gf
+    cdef float *of
+    if k == 1:
+        pd = <double*>_ptr(prev)
+        gd = <double*>_ptr(g)
+        od = <double*>_ptr(out)
+        with nogil:
+            for i in range(n):
+                od[i] = pd[i] + gd[i]
+    else:
+        pf = <float*>_ptr(prev)
+        gf = <float*>_ptr(g)
+        of = <float*>_ptr(out)
+        with nogil:
+            for i in range(n):
+                of[i] = pf[i] + gf[i]
+    return out
+
+
 cdef inline bint _can_donate(object donor, object g, int k):
     return donor is not None and donor is g and _kind(donor) == k
 
@@ -128,7 +176,7 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
     if cnp.PyArray_SIZE(<cnp.ndarray>x) != n or cnp.PyArray_SIZE(<cnp.ndarray>y) != n:
         return None
-    out = g if sg and _can_donate(donor, g, k) else np.empty(g.shape, dtype=g.dtype)
+    out = g if sg and _can_donate(donor, g, k) else _empty(g)
     cdef void *pg = _ptr(g)
     cdef void *px = _ptr(x)
     cdef void *py = _ptr(y)
@@ -154,14 +202,13 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
     cdef tg_intp na = cnp.PyArray_SIZE(<cnp.ndarray>a)
     cdef tg_intp nb = cnp.PyArray_SIZE(<cnp.ndarray>b)
     cdef tg_intp sa, sb
-    gshape = g.shape
-    if na == n and a.shape == gshape:
+    if na == n and _same_shape(a, g):
         sa = 1
     elif na == 1:
         sa = 0
     else:
         return None
-    if nb == n and b.shape == gshape:
+    if nb == n and _same_shape(b, g):
         sb = 1
     elif nb == 1:
         sb = 0
@@ -172,11 +219,11 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
     cdef bint donate = _can_donate(donor, g, k)
     ga = gb = None
     if need_b:
-        gb = g if donate else np.empty_like(g)
+        gb = g if donate else _empty(g)
         if need_a:
-            ga = np.empty_like(g)
+            ga = _empty(g)
     elif need_a:
-        ga = g if donate else np.empty_like(g)
+        ga = g if donate else _empty(g)
     cdef void *pg = _ptr(g)
     cdef void *pa = _ptr(a)
     cdef void *pb = _ptr(b)
@@ -202,7 +249,7 @@ cdef object clip_bwd(object g, object x, double lo, double hi):
     if k == 0 or _kind(x) != k or x.shape != g.shape:
         return None
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
-    out = np.empty_like(g)
+    out = _empty(g)
     cdef void *pg = _ptr(g)
     cdef void *px = _ptr(x)
     cdef void *po = _ptr(out)
@@ -221,8 +268,8 @@ cdef object where_bwd(object g, object cond, bint need_a, bint need_b):
             or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>cond) or cond.shape != g.shape):
         return None
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
-    ga = np.empty_like(g) if need_a else None
-    gb = np.empty_like(g) if need_b else None
+    ga = _empty(g) if need_a else None
+    gb = _empty(g) if need_b else None
     cdef void *pg = _ptr(g)
     cdef void *pc = _ptr(cond)
     cdef void *pga = _ptr(ga) if need_a else NULL

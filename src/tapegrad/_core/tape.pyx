@@ -25,7 +25,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 
-from tapegrad._core.kernels cimport unary_bwd, binary_bwd, clip_bwd, where_bwd
+from tapegrad._core.kernels cimport accumulate, unary_bwd, binary_bwd, clip_bwd, where_bwd
 from tapegrad._core import kernels as _kernels
 
 cnp.import_array()
@@ -369,9 +369,11 @@ cdef class Tape:
                     if fresh and native:
                         owned[s] = 1
                 elif native and owned[s]:
-                    np.add(prev, g, out=prev)
+                    if accumulate(prev, g, True) is None:
+                        np.add(prev, g, out=prev)
                 elif native:
-                    grads[s] = np.add(prev, g, out=np.empty_like(prev))
+                    acc = accumulate(prev, g, False)
+                    grads[s] = acc if acc is not None else np.add(prev, g, out=np.empty_like(prev))
                     owned[s] = 1
                 else:
                     grads[s] = prev + g
