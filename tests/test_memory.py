@@ -285,8 +285,9 @@ def test_tape_is_freed_by_reference_counting_alone(save):
 
 
 def test_recording_tracks_few_objects_for_the_cyclic_collector():
-    """About one collector-tracked object per recorded node (its record),
-    not one per saved tensor, version counter and shape."""
+    """Records hold nothing the cyclic collector tracks (Primitive, Saved,
+    Version and Meta are C types outside it), so after one collection they
+    are untracked: the tape adds almost nothing for full collections to walk."""
     x = tg.array(0.5)
     x.attach_grad()
     gc.collect()
@@ -297,7 +298,7 @@ def test_recording_tracks_few_objects_for_the_cyclic_collector():
             y = tg.sin(y * 1.0001)
     gc.collect()                 # untracks tuples that hold only numbers and arrays
     grown = len(gc.get_objects()) - before
-    assert grown <= 1.5 * 4000, grown
+    assert grown <= 0.1 * 4000, grown
     y.backward()
     expected = 1.0
     v = 0.5

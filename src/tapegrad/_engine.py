@@ -35,6 +35,7 @@ Tensor = None   # set by tensor.py (import cycle)
 
 
 _serial = itertools.count(1)
+_NO_PARAMS = {}     # the parameters of a record saved without any (never mutated)
 
 
 def current_tape():
@@ -153,7 +154,9 @@ def _record(prim, args: tuple, arrays: list, p, res, needs: list):
     if prim.save_out:
         out = new_saved(res._data, v, -1) if plain else res
     data = res._data
-    slot = tape.push1(prim.code, in_slots, (prim, p, tuple(xs), out, tuple(versions)),
+    # No dict for an op without parameters: a tuple holding a dict stays
+    # tracked by the cyclic collector, one holding None is untracked.
+    slot = tape.push1(prim.code, in_slots, (prim, p or None, tuple(xs), out, tuple(versions)),
                       data.shape, data.dtype)
     if out is not None and plain:
         cython.cast(Saved, out).slot = slot
@@ -242,6 +245,8 @@ class SweepHooks:
         """The node's reverse rule on backend B; ``tape`` (the node's own)
         rebuilds its saved tensors with their history when B records."""
         prim, p, xs, out, _ = rec
+        if p is None:
+            p = _NO_PARAMS
         if not hasattr(prim, "code"):          # a custom autograd.Function
             return prim._run_backward(g_outs, needs, B)
         if B.native:

@@ -25,6 +25,19 @@ cdef class Meta:
     cdef public object dtype
 
 
+cdef class Primitive:
+    """An op-table entry: see ops/_registry.py for what each field means."""
+    cdef public str name
+    cdef public int code            # index in the op table; -1 until registered
+    cdef public int nin             # -1: variadic
+    cdef public object forward, vjp, jvp
+    cdef public object kernel       # name in kernels.KERNEL_IDS, or None
+    cdef public tuple saves         # indices of the inputs the rules read
+    cdef public bint save_out       # whether the rules read the output
+    cdef public object label, doc, partials
+    cdef public bint linear, elementwise
+
+
 cdef class TensorBase:
     """The C fields of a Tensor (tensor.py adds the API)."""
     cdef public object _data        # the ndarray

@@ -81,6 +81,36 @@ cdef class Saved:
         return t
 
 
+@cython.no_gc
+cdef class Primitive:
+    """An entry of the op table (ops/_registry.py builds and registers them).
+
+    A C type outside the cyclic collector: entries live as long as the
+    program, and a node's record holding one (and otherwise only arrays,
+    numbers and Saved values) is untracked by the collector's first pass
+    instead of being walked at every full collection."""
+
+    def __init__(self, name, forward, vjp, jvp, nin=1, saves=(), save_out=False,
+                 kernel=None, label=None, linear=False, elementwise=False, doc=""):
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.jvp = jvp
+        self.nin = nin
+        self.saves = tuple(saves)
+        self.save_out = save_out
+        self.kernel = kernel
+        self.label = label or (name + "({0})")
+        self.linear = linear
+        self.elementwise = elementwise
+        self.doc = doc
+        self.partials = None
+        self.code = -1
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
 cdef class TensorBase:
     """The C fields of tapegrad.Tensor (see tape.pxd); the class in tensor.py
     derives from it and holds the whole API."""

@@ -22,34 +22,14 @@ place broadcasting is undone) and casts it to the input's dtype.
 import numpy as np
 
 from .._core.tape import Meta  # noqa: F401  (shape/dtype of an unsaved input)
+# An entry's fields: name, forward/vjp/jvp rules, nin (-1: variadic), saves
+# (indices of the inputs the rules read), save_out (whether they read the
+# output), kernel (name in _core.kernels.KERNEL_IDS, or None), label, linear,
+# elementwise, doc, partials, code (index in BY_CODE).  A C type: see tape.pyx.
+from .._core.tape import Primitive  # noqa: F401
 
 REGISTRY = {}
 BY_CODE = []
-
-
-class Primitive:
-    __slots__ = ("name", "code", "nin", "forward", "vjp", "jvp", "kernel", "saves",
-                 "save_out", "label", "linear", "elementwise", "doc", "partials")
-
-    def __init__(self, name, forward, vjp, jvp, nin=1, saves=(), save_out=False,
-                 kernel=None, label=None, linear=False, elementwise=False, doc=""):
-        self.name = name
-        self.forward = forward
-        self.vjp = vjp
-        self.jvp = jvp
-        self.nin = nin            # -1: variadic (concatenate, stack)
-        self.saves = tuple(saves)  # indices of inputs the rules read
-        self.save_out = save_out  # whether the rules read the output
-        self.kernel = kernel      # name in _core.kernels.KERNEL_IDS, or None
-        self.label = label or (name + "({0})")
-        self.linear = linear
-        self.elementwise = elementwise
-        self.doc = doc
-        self.partials = None
-        self.code = -1
-
-    def __repr__(self):
-        return f"<primitive {self.name}>"
 
 
 def register(prim):
