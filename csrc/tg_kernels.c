@@ -31,116 +31,169 @@
 #define TRIG_FAST_MAX 0x1p20
 #define TRIG_BLOCK 512
 
-/* x86-64 baseline, plus clones the loader picks on CPUs with AVX2 or AVX-512 */
-#if defined(TG_CLONES)
-/* set on the command line (a benchmark built for one target) */
-#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRIG_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* x86-64 with gcc: an AVX2+FMA and an AVX-512 version of the float64 block
+ * loop beside the baseline one, picked once at run time; the float32 loop
+ * is cloned by the compiler.  Not the whole extension: it must load on any
+ * x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TG_NO_DISPATCH)
+#define TG_DISPATCH 1
 #define TG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
+#define TG_DISPATCH 0
 #define TG_CLONES
 #endif
 
 static inline uint64_t as_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
 static inline double from_bits(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
 
-/* a = hi + lo exactly, each with at most 26 significant bits (Veltkamp) */
-static inline void split(double a, double *hi, double *lo) {
-    const double c = 0x1.0000002p27 * a;
-    *hi = c - (c - a);
-    *lo = a - *hi;
+/* p + e = a * b exactly.  With FMA, e is one instruction; without, Dekker's
+ * product of 26-bit halves (Veltkamp's split).  Both give the same e: it is
+ * exact either way, so each CPU gets the same bits. */
+TRIG_ALWAYS_INLINE void two_prod(double a, double b, double *p, double *e, const int fma_ok) {
+    *p = a * b;
+    if (fma_ok) {
+        *e = __builtin_fma(a, b, -*p);
+    } else {
+        const double ca = 0x1.0000002p27 * a, cb = 0x1.0000002p27 * b;
+        const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
+        *e = (((ah * bh - *p) + ah * bl) + al * bh) + al * bl;
+    }
 }
 
-/* sin(x + quarter pi/2) for |x| < TRIG_FAST_MAX: quarter 0 gives sin x,
- * 1 cos x, 2 -sin x. Garbage outside that range (the caller redoes those lanes). */
-static inline double trig_reduced(double x, uint64_t quarter) {
-    const double two_over_pi = 0x1.45f306dc9c883p-1;
-    const double c1 = 0x1.921fb544p+0, c2 = 0x1.0b4611a6p-34, c3 = 0x1.3198a2ep-69;
-    const double c4 = 0x1.b839a252049c1p-104;
-    const double to_int = 0x1.8p52;  /* adding it rounds to an integer, kept in the low bits */
+/* k = nearest integer to x 2/pi (returned); *q gets k + quarter in its low
+ * two bits.  Adding 1.5 * 2^52 rounds to an integer kept in the low bits. */
+TRIG_ALWAYS_INLINE double trig_quadrant(double x, uint64_t quarter, uint64_t *q) {
+    const double two_over_pi = 0x1.45f306dc9c883p-1, to_int = 0x1.8p52;
     const double kt = x * two_over_pi + to_int;
-    const double k = kt - to_int;
-    const uint64_t q = as_bits(kt) + quarter;          /* k + quarter mod 4 in the low 2 bits */
+    *q = as_bits(kt) + quarter;
+    return kt - to_int;
+}
 
-    /* r = x - k pi/2 = (x - k c1) - (k c2 + k c3 + k c4): the first
+/* odd quadrant: the cosine; quadrants 2 and 3: negated */
+TRIG_ALWAYS_INLINE double trig_select(uint64_t q, double s, double c) {
+    const uint64_t odd = (uint64_t)0 - (q & 1);
+    const uint64_t bits = (as_bits(s) & ~odd) | (as_bits(c) & odd);
+    return from_bits(bits ^ ((q & 2) << 62));
+}
+
+/* pi/2 = C1 + C2 + C3 + C4; C1..C3 have at most 33 significant bits */
+static const double PIO2_C1 = 0x1.921fb544p+0, PIO2_C2 = 0x1.0b4611a6p-34,
+                    PIO2_C3 = 0x1.3198a2ep-69, PIO2_C4 = 0x1.b839a252049c1p-104;
+#define SIN_S1 -0x1.5555555555548p-3
+#define SIN_POLY(z) (0x1.111111110f730p-7 + (z) * (-0x1.a01a019be9216p-13 + (z) * (         \
+    0x1.71de3555376c1p-19 + (z) * (-0x1.ae5e4bbceeca0p-26 + (z) * 0x1.5d8b7eb1bbfabp-33))))
+#define COS_POLY(z) (0x1.555555555554bp-5 + (z) * (-0x1.6c16c16c15015p-10 + (z) * (          \
+    0x1.a01a019c8f255p-16 + (z) * (-0x1.27e4f7f191644p-22 + (z) * (                           \
+    0x1.1ee9dbcf1b079p-29 + (z) * -0x1.8fa6849e6556dp-37)))))
+
+/* sin(x + quarter pi/2) for |x| < TRIG_FAST_MAX: quarter 0 gives sin x,
+ * 1 cos x, 2 -sin x.  Garbage outside that range (the caller redoes those
+ * lanes).  Within 0.6 ulp. */
+TRIG_ALWAYS_INLINE double trig_f64_fast(double x, uint64_t quarter, const int fma_ok) {
+    uint64_t q;
+    const double k = trig_quadrant(x, quarter, &q);
+
+    /* r = x - k pi/2 = (x - k C1) - (k C2 + k C3 + k C4): the first
      * difference is exact, the sum is kept as ph + pl (Fast2Sum, as
-     * |k c2| >> |k c3|), and 2Sum keeps the error of the one subtraction
-     * that can round.  Only k c4 (below 2^-83) is rounded: r is never
+     * |k C2| >> |k C3|), and 2Sum keeps the error of the one subtraction
+     * that can round.  Only k C4 (below 2^-83) is rounded: r is never
      * smaller than about 2^-55 in the fast range (the tests go through
      * every k), so that error stays below 2^-75 of r. */
-    const double r1 = x - k * c1;
-    const double p2 = k * c2, p3 = k * c3, p4 = k * c4;
+    const double r1 = x - k * PIO2_C1;
+    const double p2 = k * PIO2_C2, p3 = k * PIO2_C3, p4 = k * PIO2_C4;
     const double ph = p2 + p3, pl = (p3 - (ph - p2)) + p4;
     const double rh = r1 - ph;
     const double bv = rh - r1;
     const double rl = ((r1 - (rh - bv)) + (-ph - bv)) - pl;
 
-    /* rh^2 = z + ze and rh z = v + ve exactly (Dekker's product: halves
-     * of 26 bits multiply exactly, no FMA needed) */
-    double ah, al, zh, zl;
-    split(rh, &ah, &al);
-    const double z = rh * rh;
-    const double ze = ((ah * ah - z) + 2.0 * (ah * al)) + al * al;
-    split(z, &zh, &zl);
-    const double v = rh * z;
-    const double ve = (((ah * zh - v) + ah * zl) + al * zh) + al * zl;
-
-    /* sin(rh + rl) = rh + S1 rh^3 + rh^3 z P(z) + rl (1 - z/2).  The
-     * S1 rh^3 term is up to a tenth of the result: S1 v is formed exactly
-     * (t + te) and added to rh by Fast2Sum, so only terms below 0.4% of
-     * the result are rounded in ordinary arithmetic. */
-    const double s1 = -0x1.5555555555548p-3, s1h = -0x1.5555558p-3, s1l = 0x1.55555cp-30;
-    double vh, vl;
-    split(v, &vh, &vl);
-    const double t = v * s1;
-    const double te = (((vh * s1h - t) + vh * s1l) + vl * s1h) + vl * s1l;
+    /* sin(rh + rl) = rh + S1 rh^3 + rh^3 z P(z) + rl (1 - z/2), z = rh^2.
+     * The S1 rh^3 term is up to a tenth of the result: rh^2, rh^3 and
+     * S1 rh^3 are formed exactly (z + ze, v + ve, t + te) and t is added to
+     * rh by Fast2Sum, so only terms below 0.4% of the result are rounded in
+     * ordinary arithmetic. */
+    double z, ze, v, ve, t, te;
+    two_prod(rh, rh, &z, &ze, fma_ok);
+    two_prod(rh, z, &v, &ve, fma_ok);
+    two_prod(v, SIN_S1, &t, &te, fma_ok);
     const double sh = rh + t, sl = t - (sh - rh);
-    const double s_poly = 0x1.111111110f730p-7 + z * (-0x1.a01a019be9216p-13 + z * (
-        0x1.71de3555376c1p-19 + z * (-0x1.ae5e4bbceeca0p-26 + z * 0x1.5d8b7eb1bbfabp-33)));
-    const double s_tail = (s1 * (ve + rh * ze) + v * (z * s_poly)) + rl * (1.0 - 0.5 * z);
+    const double s_tail = (SIN_S1 * (ve + rh * ze) + v * (z * SIN_POLY(z))) + rl * (1.0 - 0.5 * z);
     /* sin r has the sign of rh; copysign also keeps the sign of x = -0,
      * where the sum gives +0 */
     const double s = copysign(sh + ((sl + te) + s_tail), rh);
 
     /* cos(rh + rl) = 1 - (z + ze)/2 + z^2 C(z) - rh rl; the rounding error
      * of w = 1 - z/2 is exact by Fast2Sum and added back */
-    const double c_poly = 0x1.555555555554bp-5 + z * (-0x1.6c16c16c15015p-10 + z * (
-        0x1.a01a019c8f255p-16 + z * (-0x1.27e4f7f191644p-22 + z * (
-        0x1.1ee9dbcf1b079p-29 + z * -0x1.8fa6849e6556dp-37))));
     const double hz = 0.5 * z, w = 1.0 - hz;
-    const double c = w + ((((1.0 - w) - hz) - 0.5 * ze) + (z * (z * c_poly) - rh * rl));
-
-    /* odd quadrant: the cosine; quadrants 2 and 3: negated */
-    const uint64_t odd = (uint64_t)0 - (q & 1);
-    const uint64_t bits = (as_bits(s) & ~odd) | (as_bits(c) & odd);
-    return from_bits(bits ^ ((q & 2) << 62));
+    const double c = w + ((((1.0 - w) - hz) - 0.5 * ze) + (z * (z * COS_POLY(z)) - rh * rl));
+    return trig_select(q, s, c);
 }
 
-/* y[i] = sin or cos of x[i] for one block; returns nonzero if some |x[i]|
- * is not below TRIG_FAST_MAX (or is NaN), so that y[i] must be redone.
+/* The same for a float x, in double without the compensations: the error,
+ * a few 2^-53, is far below what rounding to float can show. */
+TRIG_ALWAYS_INLINE double trig_f32_fast(double x, uint64_t quarter) {
+    uint64_t q;
+    const double k = trig_quadrant(x, quarter, &q);
+    const double r = ((x - k * PIO2_C1) - k * PIO2_C2) - k * PIO2_C3;
+    const double z = r * r;
+    const double s = copysign(r + (r * z) * (SIN_S1 + z * SIN_POLY(z)), r);
+    const double c = (1.0 - 0.5 * z) + z * (z * COS_POLY(z));
+    return trig_select(q, s, c);
+}
+
+/* y[i] = sin(x[i] + quarter pi/2) for one block; returns nonzero if some
+ * |x[i]| is not below TRIG_FAST_MAX (or is NaN): those y[i] must be redone.
  * x and y do not overlap. */
-TG_CLONES static int trig_block_f64(tg_intp n, const double *restrict x, double *restrict y,
-                                    uint64_t quarter) {
-    const int64_t fast_bits = (int64_t)as_bits(TRIG_FAST_MAX);
-    int64_t wild = 0;                          /* sign bit set: some lane not fast */
-    tg_intp i;
-    for (i = 0; i < n; i++) {
-        wild |= (fast_bits - 1) - (int64_t)(as_bits(x[i]) & 0x7fffffffffffffff);
-        y[i] = trig_reduced(x[i], quarter);
-    }
+#define TRIG_BLOCK_LOOP(T, FAST)                                                    \
+    const int64_t fast_bits = (int64_t)as_bits(TRIG_FAST_MAX);                      \
+    int64_t wild = 0;                          /* sign bit set: some lane not fast */ \
+    tg_intp i;                                                                      \
+    for (i = 0; i < n; i++) {                                                       \
+        const double xd = x[i];                                                     \
+        wild |= (fast_bits - 1) - (int64_t)(as_bits(xd) & 0x7fffffffffffffff);     \
+        y[i] = (T)FAST;                                                             \
+    }                                                                               \
     return wild < 0;
+
+typedef int (*trig_block_f64_fn)(tg_intp n, const double *restrict x, double *restrict y,
+                                 uint64_t quarter);
+static int trig_block_f64_base(tg_intp n, const double *restrict x, double *restrict y,
+                               uint64_t quarter) {
+    TRIG_BLOCK_LOOP(double, trig_f64_fast(xd, quarter, 0))
+}
+#if TG_DISPATCH
+__attribute__((target("avx2,fma")))
+static int trig_block_f64_avx2(tg_intp n, const double *restrict x, double *restrict y,
+                               uint64_t quarter) {
+    TRIG_BLOCK_LOOP(double, trig_f64_fast(xd, quarter, 1))
+}
+__attribute__((target("avx512f,fma")))
+static int trig_block_f64_avx512(tg_intp n, const double *restrict x, double *restrict y,
+                                 uint64_t quarter) {
+    TRIG_BLOCK_LOOP(double, trig_f64_fast(xd, quarter, 1))
+}
+#endif
+
+static int trig_block_f64(tg_intp n, const double *restrict x, double *restrict y,
+                          uint64_t quarter) {
+    static trig_block_f64_fn fn = NULL;        /* racing threads store the same value */
+    if (!fn) {
+        fn = trig_block_f64_base;
+#if TG_DISPATCH
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f"))
+            fn = trig_block_f64_avx512;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            fn = trig_block_f64_avx2;
+#endif
+    }
+    return fn(n, x, y, quarter);
 }
 
 TG_CLONES static int trig_block_f32(tg_intp n, const float *restrict x, float *restrict y,
                                     uint64_t quarter) {
-    const int64_t fast_bits = (int64_t)as_bits(TRIG_FAST_MAX);
-    int64_t wild = 0;
-    tg_intp i;
-    for (i = 0; i < n; i++) {
-        const double xd = x[i];
-        wild |= (fast_bits - 1) - (int64_t)(as_bits(xd) & 0x7fffffffffffffff);
-        y[i] = (float)trig_reduced(xd, quarter);
-    }
-    return wild < 0;
+    TRIG_BLOCK_LOOP(float, trig_f32_fast(xd, quarter))
 }
 
 /* sin(x + quarter pi/2) over n elements: quarter 0 sin, 1 cos, 2 -sin. */

@@ -108,8 +108,9 @@ def test_float64_near_multiples_of_half_pi(name):
 
 @pytest.mark.parametrize("name", list(FUNCS))
 def test_float32_within_half_an_ulp(name):
-    """Rounded once from a double within 0.6 of its ulp: at most 2^-29 ulp
-    over half, which the oracle cannot tell apart from correct rounding."""
+    """Computed in double (relative error a few 2^-53) and rounded once: at
+    most about 2^-27 ulp over half an ulp, i.e. correctly rounded except
+    next to a tie."""
     rng = np.random.default_rng(32)
     cases = {label: x.astype(np.float32) for label, x in _ranges(rng, N // 2).items()}
     cases["near k pi/2"] = near_half_pi_multiples(np.float32)
