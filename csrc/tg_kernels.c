@@ -26,8 +26,9 @@
  * Every lane runs the same straight-line code (both polynomials, a select
  * on the quadrant's bits), so the loop vectorises.  Lanes outside the fast
  * range (huge, inf, NaN) compute garbage, and a scalar pass over each block
- * that had one redoes them with libm.  Contraction to FMA is off for this
- * file (setup.py), so every build and every CPU gives the same bits. */
+ * that had one redoes them with libm.  Contraction to FMA is off (setup.py)
+ * and FMA is used only where its result is exact (two_prod), so every build
+ * and every CPU gives the same bits.  float32 goes through double. */
 #define TRIG_FAST_MAX 0x1p20
 #define TRIG_BLOCK 512
 
