@@ -29,19 +29,23 @@ if CHECKED:
 MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
 
-def ext(name, sources):
+def ext(name, sources, extra_args=()):
     return Extension(
         name,
         sources=sources,
         include_dirs=[np.get_include(), "csrc"],
         define_macros=MACROS,
-        extra_compile_args=COMPILE_ARGS,
+        extra_compile_args=COMPILE_ARGS + list(extra_args),
         libraries=["m"],
     )
 
 
+# No contraction of a * b + c into FMA: the sin/cos kernels are analysed
+# (and tested) operation by operation, and their AVX2/AVX-512 clones must
+# give the same bits as the baseline build, which has no FMA.
 core = [
-    ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c"]),
+    ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c"],
+        ["-ffp-contract=off"]),
     ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),
 ]
 # The per-op Python path (dispatch, Tensor, public functions) is compiled

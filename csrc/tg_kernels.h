@@ -30,8 +30,9 @@ enum tg_kernel_id {
     TG_K_CLIP = 64, TG_K_WHERE
 };
 
-/* Forward y = f(x) of neg, copy, square and relu (where C beats NumPy).
- * Return 0, or -1 for an op it does not implement. */
+/* Forward y = f(x) of neg, copy, square, relu, sin and cos (where C beats
+ * NumPy); x and y do not overlap.  Return 0, or -1 for an op it does not
+ * implement. */
 int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y);
 int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y);
 
