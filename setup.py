@@ -47,6 +47,7 @@ core = [
     ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c"],
         ["-ffp-contract=off"]),
     ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),
+    ext("tapegrad._core.buffers", ["src/tapegrad/_core/buffers.pyx", "csrc/tg_buffers.c"]),
 ]
 # The per-op Python path (dispatch, Tensor, public functions) is compiled
 # too: the .py files stay the source, Cython turns their calls into C calls.

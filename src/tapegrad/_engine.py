@@ -12,6 +12,7 @@ import weakref
 
 import cython
 import numpy as np
+from cython.cimports.tapegrad._core import buffers
 from cython.cimports.tapegrad._core.tape import (Saved, Tape, TensorBase, Version, new_meta,
                                                  new_saved, new_tensor)
 
@@ -81,7 +82,16 @@ def apply(prim, *args, **p):
             arrays.append(t._data)
         else:
             arrays.append(a)
-    out = prim.forward(*arrays, **p)
+    big = buffers.any_big(arrays)
+    if big:
+        # big temporaries come from (and go back to) the buffer cache
+        previous = buffers.enter()
+        try:
+            out = prim.forward(*arrays, **p)
+        finally:
+            buffers.leave(previous)
+    else:
+        out = prim.forward(*arrays, **p)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     res = new_tensor(Tensor, out, None)
@@ -98,7 +108,7 @@ def apply(prim, *args, **p):
                 recorded = recorded or n
             needs.append(n)
         if recorded:
-            _record(prim, args, arrays, p, res, needs)
+            _record(prim, args, arrays, p, res, needs, big)
     if st.open_levels:
         _push_tangents(prim, args, p, res)
     if st.observers:
@@ -110,8 +120,10 @@ def apply(prim, *args, **p):
 @cython.cfunc
 @cython.locals(tape=Tape, t=TensorBase, res=TensorBase, v=Version, i=cython.Py_ssize_t,
                slot=cython.Py_ssize_t, plain=cython.bint)
-def _record(prim, args: tuple, arrays: list, p, res, needs: list):
+def _record(prim, args: tuple, arrays: list, p, res, needs: list, big: cython.bint):
     tape = current_tape()
+    if big or buffers.is_big(res._data):
+        tape.big = True
     in_slots = []
     xs = []
     versions = []
@@ -173,6 +185,9 @@ def record_function(fn, inputs, outputs):
     if True not in needs:
         return
     tape = current_tape()
+    for o in outputs:
+        if buffers.is_big(o._data):
+            tape.big = True
     in_slots = [_slot_on(tape, a) if n else -1 for a, n in zip(inputs, needs)]
     xs = tuple(Meta(a.shape, a.dtype) for a in inputs)
     versions = tuple((o._ver, o._ver.n, -1) for o in outputs)
@@ -322,7 +337,11 @@ def run_backward(heads, head_grads, retain_graph, create_graph, wanted=None):
                 if s is not None:
                     keep.add(s)
                     want.setdefault(s, []).append(k)
-        grads = tape.sweep(seeds, keep, retain_graph, create_graph, B, SweepHooks)
+        previous = buffers.enter() if tape.big else None
+        try:
+            grads = tape.sweep(seeds, keep, retain_graph, create_graph, B, SweepHooks)
+        finally:
+            buffers.leave(previous)
         for s, g in grads.items():
             imp = tape.imports.get(s)
             if imp is not None:
