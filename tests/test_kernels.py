@@ -293,6 +293,24 @@ def test_binary_kernel_special_values(prim, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", BINARY, ids=ids(BINARY))
+def test_binary_kernel_takes_a_broadcast_gradient_standing_in_for_y(prim, dtype):
+    """The gradient out of sum() is one value broadcast (stride 0); an op that
+    saved no output passes that same array as y.  The kernel must still run
+    (it used to decline, sending the node to the slower NumPy rule)."""
+    rng = _rng(prim.name, dtype, "broadcast-g")
+    a, b = _binary_inputs(prim, dtype, BINARY_LAYOUTS["same"], rng)
+    y = forward(prim, a, b)
+    g = np.broadcast_to(np.asarray(1.5, dtype=dtype), y.shape)
+    stand_in = y if prim.save_out else g
+    native = K._binary_bwd(_kid(prim), g, a, b, stand_in)
+    assert native is not None, f"{prim.name}: kernel declined a broadcast gradient"
+    expected = rule(prim, np.ascontiguousarray(g), [a, b], y)
+    for k in range(2):
+        assert_agree(prim, f"d/d{'ab'[k]} (broadcast g)", native[k], expected[k], dtype, [a, b], g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
 def test_maximum_minimum_kernels_split_ties(name, dtype):
     a = np.array([1.0, 2.0, 3.0], dtype=dtype)

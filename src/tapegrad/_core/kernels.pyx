@@ -194,7 +194,10 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
 
 cdef object binary_bwd(int kid, object g, object a, object b, object y,
                        bint need_a, bint need_b, object donor=None):
-    g = _contig(g)
+    gc = _contig(g)
+    if y is g:          # an op that saved no output passes g in its place
+        y = gc
+    g = gc
     cdef int k = _kind(g)
     if k == 0 or _kind(a) != k or _kind(b) != k or _kind(y) != k:
         return None
