@@ -54,6 +54,113 @@ BINARY_START = TG_K_ADD
 BINARY_END = TG_K_BINARY_END
 
 
+# ---- splitting big loops over the cores (csrc/tg_parallel.c) -----------------
+cdef extern from "tg_parallel.h":
+    ctypedef Py_ssize_t tg_pintp
+    ctypedef void (*tg_range_fn)(void *args, tg_pintp start, tg_pintp stop) noexcept nogil
+    void tg_parallel_for(tg_pintp n, tg_range_fn fn, void *args) nogil
+    int tg_parallel_threads() nogil
+    void tg_parallel_set_threads(int n) nogil
+    tg_pintp TG_PAR_MIN
+
+# One struct per loop shape; a range function runs the C kernel on elements
+# [start, stop) (a stride-0 operand stays at its one value).
+cdef struct Job:
+    int kid
+    int k                  # 1: float64, 2: float32
+    const void *g
+    tg_intp sg
+    const void *a
+    tg_intp sa
+    const void *b
+    tg_intp sb
+    const void *y
+    void *out
+    void *out2
+    int rc
+
+
+cdef void _unary_fwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
+    cdef Job *j = <Job*>p
+    cdef int rc
+    if j.k == 1:
+        rc = tg_unary_fwd_f64(j.kid, e - s, <const double*>j.a + s, <double*>j.out + s)
+    else:
+        rc = tg_unary_fwd_f32(j.kid, e - s, <const float*>j.a + s, <float*>j.out + s)
+    if rc != 0:
+        j.rc = rc
+
+
+cdef void _unary_bwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
+    cdef Job *j = <Job*>p
+    cdef int rc
+    if j.k == 1:
+        rc = tg_unary_bwd_f64(j.kid, e - s, <const double*>j.g + s * j.sg, j.sg,
+                              <const double*>j.a + s, <const double*>j.y + s, <double*>j.out + s)
+    else:
+        rc = tg_unary_bwd_f32(j.kid, e - s, <const float*>j.g + s * j.sg, j.sg,
+                              <const float*>j.a + s, <const float*>j.y + s, <float*>j.out + s)
+    if rc != 0:
+        j.rc = rc
+
+
+cdef void _binary_bwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
+    cdef Job *j = <Job*>p
+    cdef int rc
+    if j.k == 1:
+        rc = tg_binary_bwd_f64(j.kid, e - s, <const double*>j.g + s, <const double*>j.a + s * j.sa,
+                               j.sa, <const double*>j.b + s * j.sb, j.sb, <const double*>j.y + s,
+                               <double*>j.out + s if j.out != NULL else NULL,
+                               <double*>j.out2 + s if j.out2 != NULL else NULL)
+    else:
+        rc = tg_binary_bwd_f32(j.kid, e - s, <const float*>j.g + s, <const float*>j.a + s * j.sa,
+                               j.sa, <const float*>j.b + s * j.sb, j.sb, <const float*>j.y + s,
+                               <float*>j.out + s if j.out != NULL else NULL,
+                               <float*>j.out2 + s if j.out2 != NULL else NULL)
+    if rc != 0:
+        j.rc = rc
+
+
+cdef void _add_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
+    cdef Job *j = <Job*>p
+    cdef tg_pintp i
+    cdef const double *ad
+    cdef const double *bd
+    cdef double *od
+    cdef const float *af
+    cdef const float *bf
+    cdef float *of
+    if j.k == 1:
+        ad = <const double*>j.a
+        bd = <const double*>j.b
+        od = <double*>j.out
+        for i in range(s, e):
+            od[i] = ad[i] + bd[i]
+    else:
+        af = <const float*>j.a
+        bf = <const float*>j.b
+        of = <float*>j.out
+        for i in range(s, e):
+            of[i] = af[i] + bf[i]
+
+
+def num_threads():
+    """Threads a big elementwise kernel is split over (1: not split)."""
+    return tg_parallel_threads()
+
+
+def set_num_threads(int n):
+    """Split big elementwise kernels over n threads (1 turns splitting off);
+    the TAPEGRAD_NUM_THREADS environment variable sets the default."""
+    if n < 1:
+        raise ValueError(f"set_num_threads needs n >= 1, got {n}")
+    tg_parallel_set_threads(n)
+
+
+#: Loops shorter than this run on the calling thread alone.
+PARALLEL_MIN = TG_PAR_MIN
+
+
 cdef inline int _kind(object a):
     """1 for float64, 2 for float32, 0 for anything a kernel cannot take."""
     if not cnp.PyArray_Check(a) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
@@ -79,15 +186,15 @@ def unary_fwd(int kid, object x):
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>x)
     out = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(<cnp.ndarray>x), cnp.PyArray_DIMS(<cnp.ndarray>x),
                             cnp.NPY_DOUBLE if k == 1 else cnp.NPY_FLOAT, 0)
-    cdef void *px = _ptr(x)
-    cdef void *po = _ptr(out)
-    cdef int rc
+    cdef Job job
+    job.kid = kid
+    job.k = k
+    job.a = _ptr(x)
+    job.out = _ptr(out)
+    job.rc = 0
     with nogil:
-        if k == 1:
-            rc = tg_unary_fwd_f64(kid, n, <double*>px, <double*>po)
-        else:
-            rc = tg_unary_fwd_f32(kid, n, <float*>px, <float*>po)
-    if rc != 0:
+        tg_parallel_for(n, _unary_fwd_range, &job)
+    if job.rc != 0:
         raise ValueError(f"tapegrad internal error: no unary forward kernel with id {kid}")
     return out
 
@@ -123,27 +230,13 @@ cdef object accumulate(object prev, object g, bint inplace):
     if k == 0 or _kind(g) != k or not _same_shape(prev, g):
         return None
     out = prev if inplace else _empty(prev)
-    cdef tg_intp i, n = cnp.PyArray_SIZE(<cnp.ndarray>prev)
-    cdef double *pd
-    cdef double *gd
-    cdef double *od
-    cdef float *pf
-    cdef float *gf
-    cdef float *of
-    if k == 1:
-        pd = <double*>_ptr(prev)
-        gd = <double*>_ptr(g)
-        od = <double*>_ptr(out)
-        with nogil:
-            for i in range(n):
-                od[i] = pd[i] + gd[i]
-    else:
-        pf = <float*>_ptr(prev)
-        gf = <float*>_ptr(g)
-        of = <float*>_ptr(out)
-        with nogil:
-            for i in range(n):
-                of[i] = pf[i] + gf[i]
+    cdef Job job
+    job.k = k
+    job.a = _ptr(prev)
+    job.b = _ptr(g)
+    job.out = _ptr(out)
+    with nogil:
+        tg_parallel_for(cnp.PyArray_SIZE(<cnp.ndarray>prev), _add_range, &job)
     return out
 
 
@@ -177,17 +270,18 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
     if cnp.PyArray_SIZE(<cnp.ndarray>x) != n or cnp.PyArray_SIZE(<cnp.ndarray>y) != n:
         return None
     out = g if sg and _can_donate(donor, g, k) else _empty(g)
-    cdef void *pg = _ptr(g)
-    cdef void *px = _ptr(x)
-    cdef void *py = _ptr(y)
-    cdef void *po = _ptr(out)
-    cdef int rc
+    cdef Job job
+    job.kid = kid
+    job.k = k
+    job.g = _ptr(g)
+    job.sg = sg
+    job.a = _ptr(x)
+    job.y = _ptr(y)
+    job.out = _ptr(out)
+    job.rc = 0
     with nogil:
-        if k == 1:
-            rc = tg_unary_bwd_f64(kid, n, <double*>pg, sg, <double*>px, <double*>py, <double*>po)
-        else:
-            rc = tg_unary_bwd_f32(kid, n, <float*>pg, sg, <float*>px, <float*>py, <float*>po)
-    if rc != 0:
+        tg_parallel_for(n, _unary_bwd_range, &job)
+    if job.rc != 0:
         raise ValueError(f"tapegrad internal error: no unary kernel with id {kid}")
     return out
 
@@ -227,21 +321,21 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
             ga = _empty(g)
     elif need_a:
         ga = g if donate else _empty(g)
-    cdef void *pg = _ptr(g)
-    cdef void *pa = _ptr(a)
-    cdef void *pb = _ptr(b)
-    cdef void *py = _ptr(y)
-    cdef void *pga = _ptr(ga) if need_a else NULL
-    cdef void *pgb = _ptr(gb) if need_b else NULL
-    cdef int rc
+    cdef Job job
+    job.kid = kid
+    job.k = k
+    job.g = _ptr(g)
+    job.a = _ptr(a)
+    job.sa = sa
+    job.b = _ptr(b)
+    job.sb = sb
+    job.y = _ptr(y)
+    job.out = _ptr(ga) if need_a else NULL
+    job.out2 = _ptr(gb) if need_b else NULL
+    job.rc = 0
     with nogil:
-        if k == 1:
-            rc = tg_binary_bwd_f64(kid, n, <double*>pg, <double*>pa, sa, <double*>pb, sb,
-                                   <double*>py, <double*>pga, <double*>pgb)
-        else:
-            rc = tg_binary_bwd_f32(kid, n, <float*>pg, <float*>pa, sa, <float*>pb, sb,
-                                   <float*>py, <float*>pga, <float*>pgb)
-    if rc != 0:
+        tg_parallel_for(n, _binary_bwd_range, &job)
+    if job.rc != 0:
         raise ValueError(f"tapegrad internal error: no binary kernel with id {kid}")
     return ga, gb
 

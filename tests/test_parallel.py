@@ -1,0 +1,121 @@
+"""Big elementwise kernels split over threads (csrc/tg_parallel.c): the same
+bits as one thread, for every kernel, at awkward sizes, after fork."""
+import multiprocessing
+import os
+import zlib
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad import autograd
+from tapegrad._core import kernels as K
+from tapegrad.ops import REGISTRY
+
+N = K.PARALLEL_MIN * 2 + 7          # split, with a ragged last piece
+UNARY = [p for p in REGISTRY.values() if p.kernel and K.KERNEL_IDS[p.kernel] < K.UNARY_END]
+BINARY = [p for p in REGISTRY.values() if p.kernel
+          and K.BINARY_START <= K.KERNEL_IDS[p.kernel] < K.BINARY_END]
+
+
+@pytest.fixture
+def threads():
+    before = K.num_threads()
+    yield
+    K.set_num_threads(before)
+
+
+def both(fn):
+    """fn() with 1 thread and with 2."""
+    K.set_num_threads(1)
+    one = fn()
+    K.set_num_threads(2)
+    two = fn()
+    return one, two
+
+
+def inputs(name, dtype, n=N):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    x = rng.uniform(0.2, 3.0, n).astype(dtype)      # inside every op's domain
+    return x, rng.uniform(-2, 2, n).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", UNARY, ids=lambda p: p.name)
+def test_unary_kernels_give_the_same_bits_split(prim, dtype, threads):
+    x, g = inputs(prim.name, dtype)
+    y = np.asarray(prim.forward(x))
+    kid = K.KERNEL_IDS[prim.kernel]
+    one, two = both(lambda: K._unary_bwd(kid, g, x, y))
+    assert one is not None
+    np.testing.assert_array_equal(one, two)
+    if prim.name in ("sin", "cos", "relu", "square", "neg", "copy"):
+        f1, f2 = both(lambda: K.unary_fwd(kid, x))
+        if f1 is not None:
+            np.testing.assert_array_equal(f1, f2)
+            np.testing.assert_allclose(f1, y, rtol=2e-7 if dtype == np.float32 else 1e-15)
+
+
+@pytest.mark.parametrize("layout", ["same", "b_scalar"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", BINARY, ids=lambda p: p.name)
+def test_binary_kernels_give_the_same_bits_split(prim, dtype, layout, threads):
+    a, g = inputs(prim.name, dtype)
+    b = inputs(prim.name + "b", dtype)[0]
+    if layout == "b_scalar":
+        b = np.asarray(b[0])
+    y = np.asarray(prim.forward(a, b))
+    kid = K.KERNEL_IDS[prim.kernel]
+    one, two = both(lambda: K._binary_bwd(kid, g, a, b, y))
+    assert one is not None
+    for u, v in zip(one, two):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_whole_gradient_is_the_same_split_and_matches_the_closed_form(threads):
+    xv = np.random.default_rng(0).uniform(-3, 3, N)
+
+    def grad():
+        x = tg.array(xv)
+        x.attach_grad()
+        with autograd.record():
+            y = tg.sum(tg.tanh(tg.sin(x) * x + tg.exp(-x * x)) * tg.cos(x))
+        y.backward()
+        return x.grad.asnumpy()
+
+    one, two = both(grad)
+    np.testing.assert_array_equal(one, two)
+    u = np.sin(xv) * xv + np.exp(-xv * xv)
+    du = np.cos(xv) * xv + np.sin(xv) - 2 * xv * np.exp(-xv * xv)
+    t = np.tanh(u)
+    np.testing.assert_allclose(two, (1 - t * t) * du * np.cos(xv) - t * np.sin(xv),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_small_loops_and_bad_counts(threads):
+    assert K.num_threads() >= 1
+    with pytest.raises(ValueError, match="n >= 1"):
+        K.set_num_threads(0)
+    K.set_num_threads(2)
+    x = np.linspace(0.1, 1, 10)
+    np.testing.assert_array_equal(K.unary_fwd(K.KERNEL_IDS["sin"], x),
+                                  K.unary_fwd(K.KERNEL_IDS["sin"], x.copy()))
+
+
+def _child(q):
+    x = np.linspace(0.1, 3.0, N)
+    y = K.unary_fwd(K.KERNEL_IDS["sin"], x)
+    q.put(float(np.max(np.abs(y - np.sin(x)))))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_can_still_split(threads):
+    K.set_num_threads(2)
+    K.unary_fwd(K.KERNEL_IDS["sin"], np.linspace(0, 1, N))   # workers started in the parent
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(q,))
+    p.start()
+    p.join(timeout=60)
+    assert p.exitcode == 0, "the forked child hung or crashed in a split kernel"
+    assert q.get(timeout=5) <= 1e-15
