@@ -119,3 +119,24 @@ def test_a_forked_child_can_still_split(threads):
     p.join(timeout=60)
     assert p.exitcode == 0, "the forked child hung or crashed in a split kernel"
     assert q.get(timeout=5) <= 1e-15
+
+
+SPLIT = [p for p in REGISTRY.values() if getattr(p.forward, "ufunc", None) is not None]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", SPLIT, ids=lambda p: p.name)
+def test_split_ufunc_forwards_give_numpys_bits(prim, dtype, threads):
+    """Forwards that run NumPy's own loop in pieces (ops/elementwise._split)
+    equal the plain ufunc call bit for bit, with an array or a Python number
+    as the second operand, and keep float32 as float32."""
+    assert len(SPLIT) >= 8
+    x, y = inputs(prim.name, dtype)
+    operand_sets = [(x,)] if prim.nin == 1 else [(x, y), (x, 1.0001), (2.5, x)]
+    for ops in operand_sets:
+        with np.errstate(all="ignore"):
+            want = prim.forward.ufunc(*ops)
+            one, two = both(lambda: prim.forward(*ops))
+        assert two.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(one, want)
+        np.testing.assert_array_equal(two, want)

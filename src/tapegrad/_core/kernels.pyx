@@ -144,6 +144,86 @@ cdef void _add_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
             of[i] = af[i] + bf[i]
 
 
+# NumPy's own inner loop for a ufunc, run over pieces of a big array on the
+# pool: the same code NumPy runs (its SIMD dispatch included), so the same
+# bits, on every core.  Only for C-contiguous float operands of one dtype
+# (a 0-d operand is broadcast with stride 0).
+ctypedef void (*ufunc_loop)(char **args, const cnp.npy_intp *dims, const cnp.npy_intp *steps,
+                           void *data) noexcept nogil
+
+
+cdef struct UfuncJob:
+    ufunc_loop loop
+    void *data
+    int nargs
+    char *ptrs[4]
+    cnp.npy_intp steps[4]
+
+
+cdef void _ufunc_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
+    cdef UfuncJob *j = <UfuncJob*>p
+    cdef char *args[4]
+    cdef cnp.npy_intp count = e - s
+    cdef int i
+    for i in range(j.nargs):
+        args[i] = j.ptrs[i] + s * j.steps[i]
+    j.loop(args, &count, j.steps, j.data)
+
+
+def ufunc_split(cnp.ufunc uf, tuple operands):
+    """uf(*operands) into a new array, NumPy's loop split over the pool, or
+    None when the operands do not fit (the caller then calls uf itself)."""
+    cdef int nin = uf.nin, i, t, kind = 0, typenum
+    cdef cnp.npy_intp n = -1
+    if uf.nout != 1 or nin != len(operands) or nin > 3:
+        return None
+    shape_of = None
+    for x in operands:
+        if not cnp.PyArray_Check(x) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x):
+            return None
+        typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
+        if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+            return None
+        if kind == 0:
+            kind = typenum
+        elif kind != typenum:
+            return None
+        if cnp.PyArray_NDIM(<cnp.ndarray>x) > 0:
+            if shape_of is None:
+                shape_of = x
+                n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+            elif not _same_shape(x, shape_of):
+                return None
+    if shape_of is None or n < TG_PAR_MIN or tg_parallel_threads() < 2:
+        return None
+    cdef int found = -1
+    for t in range(uf.ntypes):
+        for i in range(uf.nargs):
+            if <int>uf.types[t * uf.nargs + i] != kind:
+                break
+        else:
+            found = t
+            break
+    if found < 0 or uf.functions[found] == NULL:
+        return None
+    out = _empty(shape_of)
+    cdef UfuncJob job
+    # NumPy runs its float loops without the GIL too (they call no Python)
+    job.loop = <ufunc_loop><void*>uf.functions[found]
+    job.data = uf.data[found] if uf.data != NULL else NULL
+    job.nargs = nin + 1
+    cdef cnp.npy_intp item = cnp.PyArray_ITEMSIZE(<cnp.ndarray>shape_of)
+    for i in range(nin):
+        x = operands[i]
+        job.ptrs[i] = <char*>cnp.PyArray_DATA(<cnp.ndarray>x)
+        job.steps[i] = item if cnp.PyArray_NDIM(<cnp.ndarray>x) > 0 else 0
+    job.ptrs[nin] = <char*>cnp.PyArray_DATA(<cnp.ndarray>out)
+    job.steps[nin] = item
+    with nogil:
+        tg_parallel_for(n, _ufunc_range, &job)
+    return out
+
+
 def num_threads():
     """Threads a big elementwise kernel is split over (1: not split)."""
     return tg_parallel_threads()

@@ -8,7 +8,7 @@ Masks (relu, abs, clip, maximum) are constants: their derivative is zero.
 """
 import numpy as np
 
-from .._core.kernels import KERNEL_IDS, unary_fwd
+from .._core.kernels import KERNEL_IDS, PARALLEL_MIN, ufunc_split, unary_fwd
 from ._registry import MINUS_ONE, ONE, Primitive, elementwise, register
 
 
@@ -31,6 +31,31 @@ def _native(kernel, numpy_fn):
     return forward
 
 
+def _split(ufunc):
+    """Forward through NumPy's own loop for ``ufunc``, split over the cores
+    when an operand is big (kernels.ufunc_split: the same loop, so the same
+    bits); a plain ufunc call otherwise.  A Python number becomes a 0-d array
+    of the array's dtype, which is what NumPy's weak-scalar rule computes."""
+
+    def forward(*xs):
+        big = None
+        for x in xs:
+            if type(x) is np.ndarray and x.size >= PARALLEL_MIN:
+                big = x
+                break
+        if big is not None:
+            ops = tuple(x if type(x) is np.ndarray else np.asarray(x, dtype=big.dtype)
+                        for x in xs)
+            y = ufunc_split(ufunc, ops)
+            if y is not None:
+                return y
+        return ufunc(*xs)
+
+    forward.__name__ = ufunc.__name__
+    forward.ufunc = ufunc
+    return forward
+
+
 def _sigmoid(x):
     # 0.5 * (1 + tanh(x / 2)): no overflow for large |x|, exact at 0.
     return 0.5 + 0.5 * np.tanh(0.5 * x)
@@ -45,9 +70,9 @@ NEG = elementwise("neg", _native("neg", np.negative), [lambda B, xs, y, p: MINUS
                   kernel="neg", label="-{0}", linear=True)
 COPY = elementwise("copy", _native("copy", np.copy), [lambda B, xs, y, p: ONE], saves=(),
                    kernel="copy", label="{0}", linear=True)
-EXP = elementwise("exp", np.exp, [lambda B, xs, y, p: y], saves=(), save_out=True,
+EXP = elementwise("exp", _split(np.exp), [lambda B, xs, y, p: y], saves=(), save_out=True,
                   kernel="exp", label="exp({0})")
-LOG = elementwise("log", np.log, [lambda B, xs, y, p: 1.0 / xs[0]],
+LOG = elementwise("log", _split(np.log), [lambda B, xs, y, p: 1.0 / xs[0]],
                   kernel="log", label="ln({0})")
 _sin = _native("sin", np.sin)
 _cos = _native("cos", np.cos)
@@ -59,11 +84,11 @@ SIN = elementwise("sin", _sin,
 COS = elementwise("cos", _cos,
                   [lambda B, xs, y, p: -_sin(xs[0]) if B.native else -B.sin(xs[0])],
                   kernel="cos", label="cos({0})")
-TAN = elementwise("tan", np.tan, [lambda B, xs, y, p: 1.0 + y * y], saves=(), save_out=True,
+TAN = elementwise("tan", _split(np.tan), [lambda B, xs, y, p: 1.0 + y * y], saves=(), save_out=True,
                   kernel="tan", label="tan({0})")
-TANH = elementwise("tanh", np.tanh, [lambda B, xs, y, p: 1.0 - y * y], saves=(), save_out=True,
+TANH = elementwise("tanh", _split(np.tanh), [lambda B, xs, y, p: 1.0 - y * y], saves=(), save_out=True,
                    kernel="tanh", label="tanh({0})")
-SQRT = elementwise("sqrt", np.sqrt, [lambda B, xs, y, p: 0.5 / y], saves=(), save_out=True,
+SQRT = elementwise("sqrt", _split(np.sqrt), [lambda B, xs, y, p: 0.5 / y], saves=(), save_out=True,
                    kernel="sqrt", label="sqrt({0})")
 SQUARE = elementwise("square", _native("square", np.square), [lambda B, xs, y, p: 2.0 * xs[0]],
                      kernel="square", label="{0}^2")
@@ -92,14 +117,14 @@ CLIP = elementwise("clip", _clip_forward, [_clip_mask], kernel="clip",
 
 
 # ---- binary --------------------------------------------------------------
-ADD = elementwise("add", np.add, [lambda B, xs, y, p: ONE, lambda B, xs, y, p: ONE],
+ADD = elementwise("add", _split(np.add), [lambda B, xs, y, p: ONE, lambda B, xs, y, p: ONE],
                   nin=2, saves=(), kernel="add", label="{0} + {1}", linear=True)
-SUB = elementwise("sub", np.subtract,
+SUB = elementwise("sub", _split(np.subtract),
                   [lambda B, xs, y, p: ONE, lambda B, xs, y, p: MINUS_ONE],
                   nin=2, saves=(), kernel="sub", label="{0} - {1}", linear=True)
-MUL = elementwise("mul", np.multiply, [lambda B, xs, y, p: xs[1], lambda B, xs, y, p: xs[0]],
+MUL = elementwise("mul", _split(np.multiply), [lambda B, xs, y, p: xs[1], lambda B, xs, y, p: xs[0]],
                   nin=2, saves=(0, 1), kernel="mul", label="{0} * {1}")
-DIV = elementwise("div", np.true_divide,
+DIV = elementwise("div", _split(np.true_divide),
                   [lambda B, xs, y, p: 1.0 / xs[1], lambda B, xs, y, p: -y / xs[1]],
                   nin=2, saves=(1,), save_out=True, kernel="div", label="{0} / {1}")
 
