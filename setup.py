@@ -55,8 +55,9 @@ core = [
 # too: the .py files stay the source, Cython turns their calls into C calls.
 # They keep Python's semantics (negative and out-of-range indices checked):
 # the core's unchecked directives would turn t.shape[-1] into a wild read.
-python_path = [ext(f"tapegrad.{m}", [f"src/tapegrad/{m}.py"])
-               for m in ("_engine", "tensor", "functions")]
+python_path = [ext(f"tapegrad.{m}", [f"src/tapegrad/{m.replace('.', '/')}.py"])
+               for m in ("_engine", "tensor", "functions", "ops.backend", "ops.linalg",
+                         "ops.shape", "ops.reductions", "ops._registry")]
 PYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": True, "wraparound": True,
                      "embedsignature": True}
 
