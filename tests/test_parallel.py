@@ -140,3 +140,34 @@ def test_split_ufunc_forwards_give_numpys_bits(prim, dtype, threads):
         assert two.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(one, want)
         np.testing.assert_array_equal(two, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("prim", SPLIT, ids=lambda p: p.name)
+def test_0d_forwards_call_numpys_loop_with_numpys_bits(prim, dtype):
+    """On 0-d operands the same forwards call the ufunc's loop directly
+    (kernels.ufunc_scalar): same bits and dtype as the ufunc, Python numbers
+    treated as NumPy's weak scalars."""
+    rng = np.random.default_rng(zlib.crc32(prim.name.encode()))
+    for _ in range(20):
+        x = np.asarray(rng.uniform(0.2, 3.0), dtype=dtype)
+        y = np.asarray(rng.uniform(-2.0, 2.0), dtype=dtype)
+        operand_sets = [(x,)] if prim.nin == 1 else [(x, y), (x, 1.0001), (3, x), (x, 2)]
+        for ops in operand_sets:
+            assert K.ufunc_scalar(prim.forward.ufunc, ops) is not None, ops
+            got = prim.forward(*ops)
+            want = np.asarray(prim.forward.ufunc(*ops))
+            assert type(got) is np.ndarray and got.dtype == want.dtype == np.dtype(dtype)
+            assert got.tobytes() == want.tobytes(), (ops, got, want)
+
+
+def test_0d_path_declines_what_numpy_must_decide():
+    f64, f32 = np.array(2.0), np.array(2.0, dtype=np.float32)
+    assert K.ufunc_scalar(np.log, (np.array(0.0),)) is None          # -inf: NumPy warns
+    assert K.ufunc_scalar(np.true_divide, (f64, 0.0)) is None        # inf
+    assert K.ufunc_scalar(np.multiply, (f64, f32)) is None           # mixed dtypes promote
+    assert K.ufunc_scalar(np.multiply, (f32, 1e300)) is None         # overflows float32
+    assert K.ufunc_scalar(np.multiply, (f64, 2**60)) is None         # int not exact as double
+    assert K.ufunc_scalar(np.multiply, (f64, np.ones(3))) is None    # not 0-d
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        tg.log(tg.array(0.0))

@@ -196,15 +196,8 @@ def ufunc_split(cnp.ufunc uf, tuple operands):
                 return None
     if shape_of is None or n < TG_PAR_MIN or tg_parallel_threads() < 2:
         return None
-    cdef int found = -1
-    for t in range(uf.ntypes):
-        for i in range(uf.nargs):
-            if <int>uf.types[t * uf.nargs + i] != kind:
-                break
-        else:
-            found = t
-            break
-    if found < 0 or uf.functions[found] == NULL:
+    cdef int found = _loop_for(uf, kind)
+    if found < 0:
         return None
     out = _empty(shape_of)
     cdef UfuncJob job
@@ -221,6 +214,98 @@ def ufunc_split(cnp.ufunc uf, tuple operands):
     job.steps[nin] = item
     with nogil:
         tg_parallel_for(n, _ufunc_range, &job)
+    return out
+
+
+# The same loops on 0-d operands: a ufunc call costs ~4,000 instructions
+# before and after its one element (type resolution, an iterator, a scalar
+# result turned back into an array); the loop itself a few dozen.
+cdef dict _LOOP_INDEX = {}
+
+
+cdef int _loop_for(cnp.ufunc uf, int kind) except -2:
+    """Index of uf's loop taking and giving ``kind`` (NPY_DOUBLE/NPY_FLOAT)
+    throughout, -1 if none; cached per ufunc and dtype."""
+    key = (id(uf), kind)
+    found = _LOOP_INDEX.get(key)
+    if found is not None:
+        return found
+    cdef int t, i, idx = -1
+    for t in range(uf.ntypes):
+        for i in range(uf.nargs):
+            if <int>uf.types[t * uf.nargs + i] != kind:
+                break
+        else:
+            idx = t
+            break
+    if idx >= 0 and uf.functions[idx] == NULL:
+        idx = -1
+    _LOOP_INDEX[key] = idx
+    return idx
+
+
+def ufunc_scalar(cnp.ufunc uf, tuple operands):
+    """uf on 0-d float operands (and Python numbers, NumPy's weak scalars)
+    through NumPy's own loop, as a 0-d array; None when they do not fit or
+    the result is not finite (NumPy then runs, and warns as it does)."""
+    cdef int nin = uf.nin, i, kind = 0, typenum, idx
+    if uf.nout != 1 or nin != len(operands) or nin > 2:
+        return None
+    for x in operands:
+        if cnp.PyArray_Check(x):
+            if cnp.PyArray_NDIM(<cnp.ndarray>x) != 0:
+                return None
+            typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
+            if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+                return None
+            if kind == 0:
+                kind = typenum
+            elif kind != typenum:
+                return None
+        elif type(x) is not float and type(x) is not int:
+            return None
+    if kind == 0:
+        return None
+    idx = _loop_for(uf, kind)
+    if idx < 0:
+        return None
+    cdef double dv[3]
+    cdef float fv[3]
+    cdef double v
+    for i in range(nin):
+        x = operands[i]
+        if cnp.PyArray_Check(x):
+            if kind == cnp.NPY_DOUBLE:
+                dv[i] = (<double*>cnp.PyArray_DATA(<cnp.ndarray>x))[0]
+            else:
+                fv[i] = (<float*>cnp.PyArray_DATA(<cnp.ndarray>x))[0]
+            continue
+        if type(x) is int and not (-9007199254740992 <= x <= 9007199254740992):
+            return None                     # not exact as a double: NumPy decides
+        v = <double>x
+        if kind == cnp.NPY_DOUBLE:
+            dv[i] = v
+        else:
+            fv[i] = <float>v
+            if fv[i] - fv[i] != 0 and v - v == 0:
+                return None                 # overflows float32: NumPy decides
+    out = cnp.PyArray_EMPTY(0, NULL, kind, 0)
+    cdef char *args[3]
+    cdef cnp.npy_intp count = 1
+    cdef cnp.npy_intp steps[3]
+    for i in range(nin):
+        args[i] = <char*>&dv[i] if kind == cnp.NPY_DOUBLE else <char*>&fv[i]
+        steps[i] = 0
+    args[nin] = <char*>cnp.PyArray_DATA(<cnp.ndarray>out)
+    steps[nin] = 0
+    cdef ufunc_loop loop = <ufunc_loop><void*>uf.functions[idx]
+    loop(args, &count, steps, uf.data[idx] if uf.data != NULL else NULL)
+    if kind == cnp.NPY_DOUBLE:
+        v = (<double*>args[nin])[0]
+    else:
+        v = (<float*>args[nin])[0]
+    if v - v != 0:                          # inf or nan: NumPy recomputes and warns
+        return None
     return out
 
 

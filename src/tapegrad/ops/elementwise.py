@@ -8,7 +8,7 @@ Masks (relu, abs, clip, maximum) are constants: their derivative is zero.
 """
 import numpy as np
 
-from .._core.kernels import KERNEL_IDS, PARALLEL_MIN, ufunc_split, unary_fwd
+from .._core.kernels import KERNEL_IDS, PARALLEL_MIN, ufunc_scalar, ufunc_split, unary_fwd
 from ._registry import MINUS_ONE, ONE, Primitive, elementwise, register
 
 
@@ -32,12 +32,16 @@ def _native(kernel, numpy_fn):
 
 
 def _split(ufunc):
-    """Forward through NumPy's own loop for ``ufunc``, split over the cores
-    when an operand is big (kernels.ufunc_split: the same loop, so the same
-    bits); a plain ufunc call otherwise.  A Python number becomes a 0-d array
+    """Forward through NumPy's own loop for ``ufunc``: called directly on 0-d
+    operands (kernels.ufunc_scalar), split over the cores when an operand is
+    big (kernels.ufunc_split), the same loop either way, so the same bits; a
+    plain ufunc call otherwise.  A Python number becomes a 0-d array
     of the array's dtype, which is what NumPy's weak-scalar rule computes."""
 
     def forward(*xs):
+        y = ufunc_scalar(ufunc, xs)          # 0-d operands: the loop, no ufunc call
+        if y is not None:
+            return y
         big = None
         for x in xs:
             if type(x) is np.ndarray and x.size >= PARALLEL_MIN:
