@@ -56,7 +56,8 @@ core = [
 # They keep Python's semantics (negative and out-of-range indices checked):
 # the core's unchecked directives would turn t.shape[-1] into a wild read.
 python_path = [ext(f"tapegrad.{m}", [f"src/tapegrad/{m.replace('.', '/')}.py"])
-               for m in ("_engine", "tensor", "functions", "ops.backend", "ops.linalg",
+               for m in ("_engine", "tensor", "functions", "autograd", "ops.backend",
+                         "ops.linalg", "ops.elementwise",
                          "ops.shape", "ops.reductions", "ops._registry")]
 PYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": True, "wraparound": True,
                      "embedsignature": True}
