@@ -93,11 +93,22 @@ def _zeros_like(x):
 
 
 def _grads(heads, xs, head_grads, create):
-    if not any(isinstance(h, Tensor) and h._tape is not None for h in heads):
-        return [_zeros_like(x) for x in xs]
     live = [(h, hg) for h, hg in zip(heads, head_grads) if isinstance(h, Tensor) and h._tape is not None]
-    return autograd.grad([h for h, _ in live], xs, head_grads=[hg for _, hg in live],
-                         retain_graph=True, create_graph=create)
+    if live:
+        gs = autograd.grad([h for h, _ in live], xs, head_grads=[hg for _, hg in live],
+                           retain_graph=True, create_graph=create)
+    else:
+        gs = [_zeros_like(x) for x in xs]
+    for h, hg in zip(heads, head_grads):
+        for k, x in enumerate(xs):
+            if h is x and h._tape is None:
+                # f returned its input variable itself, which has no recorded
+                # history: the head's gradient reaches it unchanged.
+                if not isinstance(hg, Tensor):
+                    hg = Tensor._wrap(np.ones(x.shape, x.dtype) if hg is None
+                                      else np.asarray(hg, dtype=x.dtype))
+                gs[k] = gs[k] + hg
+    return gs
 
 
 # ---- grad / value_and_grad --------------------------------------------------
