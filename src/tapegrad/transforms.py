@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _engine, autograd, errors
 from ._engine import STATE
+from .ops.batching import BATCH, Batched, BatchHooks, batched_jvp
 from .tensor import Tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
@@ -273,10 +274,13 @@ def jacobian(f, argnums=0, mode="rev"):
     def jac(*args):
         single, nums = _argnums(argnums, len(args))
         args = [_as_tensor(a, "input") for a in args]
-        if mode == "rev":
-            res = _jac_rev(f, args, nums)
-        else:
-            res = _jac_fwd(f, args, nums)
+        res = None
+        if not _needs_graph():
+            # Nothing outside needs the result differentiable: the whole
+            # batch of (co)tangents goes through each rule at once.
+            res = (_jac_rev_batched if mode == "rev" else _jac_fwd_batched)(f, args, nums)
+        if res is None:
+            res = (_jac_rev if mode == "rev" else _jac_fwd)(f, args, nums)
         return res[0] if single else tuple(res)
 
     jac.__name__ = f"jacobian({getattr(f, '__name__', 'f')}, mode={mode!r})"
@@ -343,6 +347,137 @@ def _jac_fwd(f, args, nums):
         else:
             res.append(Tensor._wrap(np.stack([c._data for c in cols], axis=-1)
                                     .reshape(oshape + x.shape)))
+    return res
+
+
+# ---- batched Jacobians: one pass with a batch axis instead of a loop -----------
+# Used when the caller does not record and no forward-mode level is open, so
+# the Jacobian is a plain array: the batch then never has to become part of
+# a recorded graph.  Rules are the op table's own, run on ops/batching.BATCH;
+# a rule it cannot run is looped over the batch for that node only.
+_MULTI_OUT = "jacobian of a function with several outputs: take one at a time"
+
+
+def _owned(a):
+    """a as an array the caller may keep and write (never a view of the seed,
+    a broadcast or a saved value)."""
+    return a if a.base is None and a.flags.writeable else a.copy()
+
+
+def _eye(n, shape, dtype):
+    """n unit vectors of the given shape along a leading batch axis."""
+    return np.eye(n, dtype=dtype).reshape((n,) + tuple(shape))
+
+
+def _jac_rev_batched(f, args, nums):
+    """f evaluated once under record, then ONE reverse sweep whose seed is the
+    identity: the cotangents of all m output elements, stacked on a leading
+    batch axis.  Returns None when the graph reaches older tapes (imports):
+    the looped path handles those."""
+    a = list(args)
+    xs = []
+    with autograd.record(train_mode=autograd.is_training()):
+        for i in nums:
+            a[i] = _link(args[i])
+            xs.append(a[i])
+        out = f(*a)
+    if isinstance(out, (tuple, list)):
+        raise errors.ShapeError(_MULTI_OUT)
+    out = _as_tensor(out, "the function's output")
+    m = out.size
+    res = [None] * len(xs)
+    tape = out._tape
+    if tape is not None and m:
+        if tape.imports:
+            return None
+        slots = {}
+        for k, x in enumerate(xs):
+            s = tape.leaf_slots.get(id(x))
+            if s is not None and tape.slot_leaf.get(s) is x:
+                slots[s] = k
+        if slots:
+            # create_graph=True only keeps the native kernels, which take one
+            # plain gradient, out of the sweep: the rules run on BATCH, which
+            # records nothing.  retain=True: the graph may be a caller's.
+            grads = tape.sweep({out._slot: Batched(_eye(m, out.shape, out.dtype))}, list(slots),
+                               True, True, BATCH, BatchHooks(m))
+            for s, g in grads.items():
+                x = xs[slots[s]]
+                res[slots[s]] = _owned(g.v).reshape(out.shape + x.shape)
+    for k, x in enumerate(xs):
+        if res[k] is None:
+            if out is x:                     # f returned its input
+                res[k] = np.eye(m, dtype=x.dtype).reshape(out.shape + x.shape)
+            else:                            # out does not depend on x
+                res[k] = np.zeros(out.shape + x.shape, dtype=x.dtype)
+    return [Tensor._wrap(r) for r in res]
+
+
+class _TangentPush:
+    """Observer (``STATE.observers``) that pushes a batch of n tangents through
+    every op f runs, keyed by id of the op's result (the tensor is kept too,
+    so the id is not reused while f runs)."""
+
+    def __init__(self, x, seed):
+        self.n = seed.v.shape[0]
+        self.tangents = {id(x): (x, seed)}
+        self.blind = False
+
+    def __call__(self, prim, args, p, res):
+        tan = self.tangents
+        ts = []
+        live = False
+        for a in args:
+            e = tan.get(id(a)) if isinstance(a, Tensor) else None
+            if e is not None and e[0] is a:
+                ts.append(e[1])
+                live = True
+                continue
+            ts.append(None)
+            if isinstance(a, Tensor) and _engine.requires(a):
+                # Recorded, yet not seen here: the output of a custom Function
+                # (made outside apply), which may depend on x.
+                self.blind = True
+        if not live:
+            return
+        xs = [a._data if isinstance(a, Tensor) else a for a in args]
+        t = batched_jvp(prim, ts, xs, res._data, p, self.n)
+        if t is not None:
+            tan[id(res)] = (res, t)
+
+
+def _jac_fwd_batched(f, args, nums):
+    """Per input x: f evaluated once while an observer pushes the identity
+    (one tangent per element of x, on a leading batch axis) through each op's
+    forward rule.  f runs under record only so that an output made outside
+    ``apply`` (a custom Function) shows up as recorded but unseen; then this
+    returns None and the looped path (which calls the Function's jvp) runs."""
+    res = []
+    for i in nums:
+        a = list(args)
+        with autograd.record(train_mode=autograd.is_training()):
+            x = a[i] = _link(args[i])
+            push = _TangentPush(x, Batched(_eye(x.size, x.shape, x.dtype)))
+            saved = STATE.observers
+            STATE.observers = saved + (push,)
+            try:
+                out = f(*a)
+            finally:
+                STATE.observers = saved
+        if isinstance(out, (tuple, list)):
+            raise errors.ShapeError(_MULTI_OUT)
+        out = _as_tensor(out, "the function's output")
+        e = push.tangents.get(id(out))
+        if e is None or e[0] is not out:
+            e = None
+        if push.blind or (e is None and _engine.requires(out)):
+            return None
+        if e is None:
+            res.append(Tensor._wrap(np.zeros(out.shape + x.shape, dtype=out.dtype)))
+            continue
+        # (n, *out.shape) -> out.shape + x.shape: the batch axis goes last
+        t = np.moveaxis(e[1].v, 0, -1).reshape(out.shape + x.shape)
+        res.append(Tensor._wrap(_owned(t)))
     return res
 
 
