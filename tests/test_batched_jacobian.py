@@ -180,6 +180,65 @@ def test_batch_backend_equals_per_example(name, fn, shape):
     check(f"BATCH {name}", got.v, want, rtol=1e-14, atol=1e-14)
 
 
+ONEHOT_FNS = [
+    ("mul", lambda B, x: x * np.array([[1.5, -2.0, 0.0], [3.0, 0.5, 1.0]]), (2, 3)),
+    ("rmul.row", lambda B, x: np.array([1.5, -2.0, 4.0]) * x, (2, 3)),
+    ("mul.scalar", lambda B, x: x * 3.0, (2, 3)),
+    ("mul.grows", lambda B, x: x * np.ones((2, 3)), (3,)),
+    ("mul.inf", lambda B, x: x * np.array([1.0, np.inf, 2.0]), (3,)),
+    ("mul.nan", lambda B, x: np.array([np.nan, 1.0, 2.0]) * x, (3,)),
+    ("div", lambda B, x: x / np.array([2.0, -4.0, 0.5]), (3,)),
+    ("div.zero", lambda B, x: x / np.array([2.0, 0.0, 0.5]), (3,)),
+    ("rdiv", lambda B, x: 1.0 / (x + 1.0), (3,)),
+    ("neg.sub", lambda B, x: 1.0 - (-x), (3,)),
+    ("add.onehot", lambda B, x: x * 2.0 + x, (2, 3)),
+    ("add.dense_left", lambda B, x: B.exp(x) + x * 2.0, (2, 3)),
+    ("add.dense_right", lambda B, x: x * 2.0 + B.exp(x), (2, 3)),
+    ("add.dense_transposed", lambda B, x: B.swapaxes(B.exp(x), 0, 1) + B.reshape(x, (3, 2)),
+     (2, 3)),
+    ("reshape", lambda B, x: B.reshape(x * 2.0, (3, 2)) * np.arange(6.0).reshape(3, 2), (2, 3)),
+    ("expand_squeeze", lambda B, x: B.squeeze(B.expand_dims(x, -1), -1) * 2.0, (3,)),
+    ("cast", lambda B, x: B.cast(x * 3.0, np.float32), (3,)),
+    ("matmul.col", lambda B, x: B.matmul(np.arange(12.0).reshape(4, 3), B.expand_dims(x, -1)),
+     (3,)),
+    ("matmul.vec", lambda B, x: B.matmul(np.arange(12.0).reshape(4, 3), x * 2.0), (3,)),
+    ("matmul.row", lambda B, x: B.matmul(B.expand_dims(x, -2), np.arange(12.0).reshape(3, 4)),
+     (3,)),
+    ("matmul.vec_left", lambda B, x: B.matmul(x, np.arange(12.0).reshape(3, 4)), (3,)),
+    ("matmul.inf", lambda B, x: B.matmul(np.array([[1.0, np.inf, 0.0]]), x), (3,)),
+    ("matmul.stack", lambda B, x: B.matmul(np.ones((2, 4, 3)), x), (3,)),
+    ("sum", lambda B, x: B.sum(x * 2.0, None, False), (2, 3)),
+    ("getitem", lambda B, x: B.getitem(x, (1, slice(None))), (2, 3)),
+    ("where", lambda B, x: B.where(np.array([True, False, True]), x, 0.0), (3,)),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape", ONEHOT_FNS, ids=[s[0] for s in ONEHOT_FNS])
+def test_onehot_equals_its_dense_batch(name, fn, shape):
+    """The identity seed kept as a OneHot gives the dense batch's values, zeros,
+    infinities and NaNs exactly, whether or not an op keeps the structure."""
+    d = rnd(*shape, seed=21)
+    with np.errstate(all="ignore"):
+        got = fn(BATCH, batching.OneHot(d))
+        want = fn(BATCH, Batched(batching.OneHot(d).v.copy()))
+        each = per_example(fn, Batched(batching.OneHot(d).v.copy()))
+    assert isinstance(got, Batched) and got.v.dtype == want.v.dtype, name
+    np.testing.assert_array_equal(got.v, want.v, err_msg=name)
+    np.testing.assert_array_equal(got.v, each, err_msg=name)
+
+
+def test_onehot_keeps_its_structure_where_it_is_exact():
+    h = batching.OneHot(rnd(3, seed=22))
+    assert type(h * np.array([1.0, 2.0, 3.0])) is batching.OneHot
+    assert type(-h / 2.0 + h) is batching.OneHot
+    assert type(BATCH.reshape(h, (3, 1))) is batching.OneHot
+    assert h._v is None, "the structured ops must not have materialized the batch"
+    with np.errstate(all="ignore"):
+        assert type(h * np.array([1.0, np.inf, 3.0])) is Batched   # 0 * inf off the diagonal
+        assert type(h / np.array([1.0, 0.0, 3.0])) is Batched      # 0 / 0 off the diagonal
+    assert type(h * np.ones((2, 3))) is Batched                    # grows the example
+
+
 def test_advanced_indices_split_by_a_slice_are_unbatchable():
     """NumPy moves split advanced dimensions to the front, where the batch axis
     must stay: BATCH refuses, and the sweep loops that one rule instead."""
@@ -470,3 +529,12 @@ def test_matches_torch_func_jacrev_and_jacfwd():
         J = tg.jacobian(f_tg, mode=mode)(x0)
         assert J.shape == (3, 7, 3, 6)
         check(f"jacobian {mode} vs torch.func.jacrev", J, Jt, rtol=1e-12, atol=1e-13)
+
+
+def test_two_inputs_never_share_a_jacobian_buffer():
+    """add's rule hands both inputs the same gradient array."""
+    x0, y0 = rnd(3, seed=19), rnd(3, seed=20)
+    for f, scale in ((lambda x, y: (x + y) * 2.0, 2.0), (lambda x, y: x + y, 1.0)):
+        Jx, Jy = tg.jacobian(f, argnums=(0, 1))(x0, y0)
+        Jx[...] = 0.0
+        check("J_y unchanged by a write into J_x", Jy, scale * np.eye(3), rtol=0, atol=0)

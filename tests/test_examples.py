@@ -112,10 +112,10 @@ def test_ex7_forward_vs_backward(tmp_path):
 
 def test_ex8_when_forward_when_backward(tmp_path):
     out = run_example("ex8_when_forward_when_backward.py", tmp_path)
-    assert "tall: f: R^4 -> R^300, Jacobian (300, 4): forward 4 passes" in out
-    assert "wide: f: R^300 -> R^4, Jacobian (4, 300): forward 300 passes" in out
+    assert "tall: f: R^4 -> R^300, Jacobian (300, 4): forward 4 tangents" in out
+    assert "wide: f: R^300 -> R^4, Jacobian (4, 300): forward 300 tangents" in out
     assert out.count("same Jacobian: True") == 2
-    # 75x fewer passes: the cheaper mode wins even on a noisy machine
+    # a batch 75x narrower: the cheaper mode wins even on a noisy machine
     assert re.search(r"^tall: .* -> forward is faster", out, re.M)
     assert re.search(r"^wide: .* -> reverse is faster", out, re.M)
 

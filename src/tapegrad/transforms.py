@@ -13,11 +13,14 @@ Forward mode (``jvp``) opens a level: tensors carry tangents per level and
 every primitive's forward rule (``ops``) pushes them along as it runs, so a
 JVP costs about one extra evaluation and never forms a Jacobian.
 
-Which mode for a Jacobian of f: R^n -> R^m: ``mode='fwd'`` costs n
-evaluations (one per input column), ``mode='rev'`` one evaluation plus m
-backward sweeps (one per output row).  Pick forward when inputs are few,
-reverse when outputs are few: gradients of scalar losses are reverse mode's
-home ground.
+Which mode for a Jacobian of f: R^n -> R^m: ``mode='fwd'`` pushes n
+tangents (one per input column), ``mode='rev'`` m cotangents (one per output
+row) after one recorded evaluation.  Outside ``record()`` they go through
+each rule together, as one batch (``ops/batching.py``): one evaluation or one
+sweep, whose width is n or m.  Inside ``record()`` (the Jacobian must stay
+differentiable) they go one at a time.  Either way, pick forward when inputs
+are few, reverse when outputs are few: gradients of scalar losses are
+reverse mode's home ground.
 """
 import contextlib
 
@@ -25,7 +28,7 @@ import numpy as np
 
 from . import _engine, autograd, errors
 from ._engine import STATE
-from .ops.batching import BATCH, Batched, BatchHooks, batched_jvp
+from .ops.batching import BATCH, BatchHooks, OneHot, batched_jvp
 from .tensor import Tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
@@ -265,9 +268,16 @@ def _strip(t, level):
 def jacobian(f, argnums=0, mode="rev"):
     """``jacobian(f)(*args)``: shape ``out.shape + in.shape``.
 
-    ``mode='rev'`` evaluates f once and sweeps back once per output element
-    (best when outputs are few); ``mode='fwd'`` pushes one tangent per input
-    element (best when inputs are few)."""
+    ``mode='rev'`` evaluates f once and sweeps back the cotangents of all
+    output elements (best when outputs are few); ``mode='fwd'`` pushes the
+    tangents of all input elements (best when inputs are few).  Outside
+    ``record()`` all of them go through each rule at once, as a batch; inside
+    it (so the result stays differentiable) one at a time.
+
+    >>> tg.jacobian(lambda x: x * x)(tg.array([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian mode must be 'rev' or 'fwd', got {mode!r}")
 
@@ -358,15 +368,17 @@ def _jac_fwd(f, args, nums):
 _MULTI_OUT = "jacobian of a function with several outputs: take one at a time"
 
 
-def _owned(a):
-    """a as an array the caller may keep and write (never a view of the seed,
-    a broadcast or a saved value)."""
-    return a if a.base is None and a.flags.writeable else a.copy()
+def _owned(a, taken=()):
+    """a as an array the caller may keep and write: never a view (of the
+    seed, a broadcast, a saved value), nor an array already handed out in
+    ``taken`` (add's rule gives both inputs the same gradient)."""
+    return a if a.base is None and a.flags.writeable and id(a) not in taken else a.copy()
 
 
-def _eye(n, shape, dtype):
-    """n unit vectors of the given shape along a leading batch axis."""
-    return np.eye(n, dtype=dtype).reshape((n,) + tuple(shape))
+def _seed(shape, dtype):
+    """The identity as a batch: one unit array of the given shape per element,
+    kept as a OneHot until a rule needs it dense."""
+    return OneHot(np.ones(shape, dtype=dtype))
 
 
 def _jac_rev_batched(f, args, nums):
@@ -399,11 +411,14 @@ def _jac_rev_batched(f, args, nums):
             # create_graph=True only keeps the native kernels, which take one
             # plain gradient, out of the sweep: the rules run on BATCH, which
             # records nothing.  retain=True: the graph may be a caller's.
-            grads = tape.sweep({out._slot: Batched(_eye(m, out.shape, out.dtype))}, list(slots),
+            grads = tape.sweep({out._slot: _seed(out.shape, out.dtype)}, list(slots),
                                True, True, BATCH, BatchHooks(m))
+            taken = set()
             for s, g in grads.items():
                 x = xs[slots[s]]
-                res[slots[s]] = _owned(g.v).reshape(out.shape + x.shape)
+                v = _owned(g.v, taken)
+                taken.add(id(v))
+                res[slots[s]] = v.reshape(out.shape + x.shape)
     for k, x in enumerate(xs):
         if res[k] is None:
             if out is x:                     # f returned its input
@@ -419,7 +434,7 @@ class _TangentPush:
     so the id is not reused while f runs)."""
 
     def __init__(self, x, seed):
-        self.n = seed.v.shape[0]
+        self.n = seed.size
         self.tangents = {id(x): (x, seed)}
         self.blind = False
 
@@ -457,7 +472,7 @@ def _jac_fwd_batched(f, args, nums):
         a = list(args)
         with autograd.record(train_mode=autograd.is_training()):
             x = a[i] = _link(args[i])
-            push = _TangentPush(x, Batched(_eye(x.size, x.shape, x.dtype)))
+            push = _TangentPush(x, _seed(x.shape, x.dtype))
             saved = STATE.observers
             STATE.observers = saved + (push,)
             try:
@@ -483,8 +498,8 @@ def _jac_fwd_batched(f, args, nums):
 
 def hessian(f, argnums=0):
     """``hessian(f)(x)``: shape ``x.shape + x.shape`` for scalar f
-    (reverse over reverse: the gradient is recorded, then swept once per
-    element)."""
+    (reverse over reverse: the gradient is recorded, then its graph swept
+    back with one cotangent per element, all at once outside ``record()``)."""
     if not isinstance(argnums, (int, np.integer)):
         raise ValueError("hessian takes a single argnum (an int)")
     return jacobian(grad(f, argnums), argnums, mode="rev")

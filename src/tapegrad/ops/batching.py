@@ -60,6 +60,8 @@ class Batched:
         return f"Batched({self.v.shape[0]} x {self.shape}, {self.dtype})"
 
     def __add__(self, o):
+        if type(o) is OneHot and o.shape == self.shape:
+            return _plus_onehot(self, o)
         return _binary(np.add, self, o)
 
     def __radd__(self, o):
@@ -96,6 +98,101 @@ class Batched:
         return self
 
 
+class OneHot(Batched):
+    """A batch whose example k is ``d.flat[k]`` times the k-th unit array of
+    shape ``d.shape``: the identity seed, scaled elementwise.
+
+    Why: a Jacobian's seed is the identity, and elementwise rules (the mul,
+    tanh, exp... at either end of most functions) only scale it, so the batch
+    stays O(n) instead of O(n^2); a matmul rule meeting it is a row scaling,
+    not a GEMM.  The operations below keep the structure where that is exact
+    (same zeros, same NaNs as the dense batch: operands must be finite);
+    anything else reads ``.v``, the dense batch, materialized once."""
+
+    __slots__ = ("d", "_v")
+
+    def __init__(self, d):
+        self.d = d
+        self._v = None
+
+    @property
+    def v(self):
+        if self._v is None:
+            d = self.d
+            n = d.size
+            v = np.zeros((n, n), dtype=d.dtype)
+            v.reshape(-1)[::n + 1] = d.reshape(-1)
+            self._v = v.reshape((n,) + d.shape)
+        return self._v
+
+    @property
+    def shape(self):
+        return self.d.shape
+
+    @property
+    def ndim(self):
+        return self.d.ndim
+
+    @property
+    def dtype(self):
+        return self.d.dtype
+
+    @property
+    def size(self):
+        return self.d.size
+
+    def __repr__(self):
+        return f"OneHot({self.d.size} x {self.shape}, {self.dtype})"
+
+    def _scaled(self, c):
+        """d * c when c broadcasts to d's shape without growing it, is finite
+        and unbatched (then example k stays d_k c_k e_k), else None."""
+        if isinstance(c, Batched):
+            return None
+        c = np.asarray(c)
+        if c.ndim > self.d.ndim or not np.all(np.isfinite(c)):
+            return None
+        if c.shape != self.d.shape and np.broadcast_shapes(c.shape, self.d.shape) != self.d.shape:
+            return None
+        return c
+
+    def __mul__(self, o):
+        c = self._scaled(o)
+        return OneHot(self.d * c) if c is not None else Batched.__mul__(self, o)
+
+    def __rmul__(self, o):
+        c = self._scaled(o)
+        return OneHot(c * self.d) if c is not None else Batched.__rmul__(self, o)
+
+    def __truediv__(self, o):
+        c = self._scaled(o)
+        if c is not None and np.all(c != 0):
+            return OneHot(self.d / c)
+        return Batched.__truediv__(self, o)
+
+    def __neg__(self):
+        return OneHot(-self.d)
+
+    def __add__(self, o):
+        if type(o) is OneHot and o.d.shape == self.d.shape:
+            return OneHot(self.d + o.d)
+        if isinstance(o, Batched) and o.shape == self.shape:
+            return _plus_onehot(o, self)
+        return Batched.__add__(self, o)
+
+    def __radd__(self, o):
+        return Batched.__radd__(self, o)
+
+
+def _plus_onehot(b, h):
+    """b + h for a dense batch b and a OneHot h of the same per-example shape:
+    one copy of b and a strided add on its diagonal."""
+    n = h.d.size
+    r = np.array(b.v, dtype=np.result_type(b.v.dtype, h.d.dtype), order="C")
+    r.reshape(-1)[::n + 1] += h.d.reshape(-1)    # C order: reshapes are views
+    return Batched(r)
+
+
 def _lift(x, nd):
     """x.v with length-1 axes after the batch axis, up to nd per-example axes,
     so that it broadcasts against unbatched operands as one example would."""
@@ -110,9 +207,9 @@ def _binary(fn, a, b):
     """fn(a, b) with one or both operands batched (the operators' path: the
     commonest case, same per-example rank or a lower-rank constant, needs no
     reshape)."""
-    if type(a) is Batched:
+    if isinstance(a, Batched):
         av = a.v
-        if type(b) is Batched:
+        if isinstance(b, Batched):
             bv = b.v
             if av.ndim != bv.ndim:
                 nd = max(av.ndim, bv.ndim) - 1
@@ -129,8 +226,8 @@ def _binary(fn, a, b):
 
 
 def _ufunc(fn, *args):
-    nd = max(np.ndim(a) if type(a) is not Batched else a.v.ndim - 1 for a in args)
-    return Batched(fn(*[_lift(a, nd) if type(a) is Batched else a for a in args]))
+    nd = max(np.ndim(a) if not isinstance(a, Batched) else a.v.ndim - 1 for a in args)
+    return Batched(fn(*[_lift(a, nd) if isinstance(a, Batched) else a for a in args]))
 
 
 def _ax(a):
@@ -171,14 +268,14 @@ def _batch_index(idx):
 
 def _batch_of(xs):
     for x in xs:
-        if type(x) is Batched:
+        if isinstance(x, Batched):
             return x.v.shape[0]
     return None
 
 
 def _spread(x, n):
     """An unbatched value as a batch of n equal examples (a read-only view)."""
-    if type(x) is Batched:
+    if isinstance(x, Batched):
         return x.v
     x = np.asarray(x)
     return np.broadcast_to(x, (n,) + x.shape)
@@ -191,7 +288,7 @@ class _Batch:
 
     @staticmethod
     def raw(x):
-        if type(x) is Batched:
+        if isinstance(x, Batched):
             raise Unbatchable("B.raw of a batched value")
         return x
 
@@ -201,7 +298,7 @@ class _Batch:
 
     @staticmethod
     def _unary(fn, x):
-        return Batched(fn(x.v)) if type(x) is Batched else fn(x)
+        return Batched(fn(x.v)) if isinstance(x, Batched) else fn(x)
 
     def cos(self, x):
         return self._unary(np.cos, x)
@@ -217,22 +314,32 @@ class _Batch:
 
     @staticmethod
     def power(a, b):
-        if type(a) is not Batched and type(b) is not Batched:
+        if not isinstance(a, Batched) and not isinstance(b, Batched):
             return np.power(a, b)
         return _binary(np.power, a, b)
 
     @staticmethod
     def where(cond, a, b):
-        if type(a) is not Batched and type(b) is not Batched:
+        if not isinstance(a, Batched) and not isinstance(b, Batched):
             return np.where(cond, a, b)
         return _ufunc(np.where, cond, a, b)
 
     @staticmethod
     def matmul(a, b):
-        ba, bb = type(a) is Batched, type(b) is Batched
+        ba, bb = isinstance(a, Batched), isinstance(b, Batched)
         if not (ba or bb):
             return np.matmul(a, b)
         ad, bd = np.ndim(a) if not ba else a.ndim, np.ndim(b) if not bb else b.ndim
+        if type(b) is OneHot and not ba and ad == 2 and bd <= 2 and b.size == b.shape[0] \
+                and np.all(np.isfinite(a)):
+            # a @ (d_j e_j) = d_j a[:, j]: a column scaling, no GEMM
+            r = (a * b.d.reshape(-1)).T
+            return Batched(r.reshape((r.shape[0],) + (r.shape[1],) + b.shape[1:]))
+        if type(a) is OneHot and not bb and bd == 2 and ad <= 2 and a.size == a.shape[-1] \
+                and np.all(np.isfinite(b)):
+            # (d_j e_j) @ b = d_j b[j, :]: a row scaling
+            r = a.d.reshape(-1, 1) * b
+            return Batched(r.reshape((r.shape[0],) + a.shape[:-1] + (r.shape[1],)))
         # One GEMM for the whole batch where the batched side is one vector
         # per example, shaped (k,), (k, 1) or (1, k) as matmul's rules make
         # it, instead of a GEMV per example.  The constant side is made
@@ -245,6 +352,8 @@ class _Batch:
                 r = a.v.reshape(-1, a.shape[-1]) @ np.ascontiguousarray(b)
                 return Batched(r.reshape(a.v.shape[:-1] + (b.shape[-1],)))
         if bb and not ba and ad <= 2:
+            if ad == 2 and b.v.ndim == 3 and b.v.shape[2] == 1:   # a @ columns: the
+                return Batched((b.v[:, :, 0] @ np.ascontiguousarray(a.T))[:, :, None])  # vjp's case
             if bd == 1:                                    # a @ (n, k)^T
                 return Batched(b.v @ (np.ascontiguousarray(a.T) if ad == 2 else a))
             if ad == 2 and b.shape[-1] == 1:               # a @ columns
@@ -273,13 +382,13 @@ class _Batch:
 
     @staticmethod
     def swapaxes(x, a1, a2):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.swapaxes(x, a1, a2)
         return Batched(np.swapaxes(x.v, _ax(a1), _ax(a2)))
 
     @staticmethod
     def transpose(x, axes):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.transpose(x, axes)
         nd = x.ndim
         if axes is None:
@@ -288,9 +397,14 @@ class _Batch:
 
     @staticmethod
     def squeeze(x, axis):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.squeeze(x, axis)
+        if type(x) is OneHot:                     # a reshape: still one-hot
+            return OneHot(np.squeeze(x.d, axis))
         nd = x.ndim
+        v = x.v
+        if axis == -1 and nd and v.shape[-1] == 1:
+            return Batched(v.reshape(v.shape[:-1]))
         if axis is None:
             axis = tuple(k for k, s in enumerate(x.shape) if s == 1)
         axes = {int(a) % nd for a in (axis if isinstance(axis, tuple) else (axis,))}
@@ -298,14 +412,15 @@ class _Batch:
             if x.shape[a] != 1:
                 raise ValueError("cannot select an axis to squeeze out which has size "
                                  "not equal to one")
-        v = x.v
         return Batched(v.reshape(v.shape[:1] + tuple(s for k, s in enumerate(x.shape)
                                                        if k not in axes)))
 
     @staticmethod
     def expand_dims(x, axis):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.expand_dims(x, axis)
+        if type(x) is OneHot:
+            return OneHot(np.expand_dims(x.d, axis))
         v = x.v
         if isinstance(axis, (int, np.integer)):
             a = int(axis) % (x.ndim + 1)      # an axis of the result
@@ -314,33 +429,35 @@ class _Batch:
 
     @staticmethod
     def broadcast_to(x, shape):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.broadcast_to(x, shape)
         shape = tuple(shape)
         return Batched(np.broadcast_to(_lift(x, len(shape)), x.v.shape[:1] + shape))
 
     @staticmethod
     def reshape(x, shape):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.reshape(x, shape)
+        if type(x) is OneHot:
+            return OneHot(np.reshape(x.d, shape))
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         return Batched(x.v.reshape(x.v.shape[:1] + shape))
 
     @staticmethod
     def sum(x, axis, keepdims):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return np.sum(x, axis=axis, keepdims=keepdims)
         return Batched(np.sum(x.v, axis=_axes(axis, x.ndim), keepdims=keepdims))
 
     @staticmethod
     def getitem(x, idx):
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return x[idx]
         return Batched(x.v[_batch_index(idx)[0]])
 
     @staticmethod
     def index_add(g, idx, shape):
-        if type(g) is not Batched:
+        if not isinstance(g, Batched):
             out = np.zeros(shape, dtype=g.dtype)
             np.add.at(out, idx, g)
             return out
@@ -357,7 +474,7 @@ class _Batch:
         n = _batch_of(xs)
         if n is None:
             return np.concatenate(xs, axis=axis)
-        nd = np.ndim(xs[0]) if type(xs[0]) is not Batched else xs[0].ndim
+        nd = np.ndim(xs[0]) if not isinstance(xs[0], Batched) else xs[0].ndim
         return Batched(np.concatenate([_spread(x, n) for x in xs], axis=int(axis) % nd + 1))
 
     @staticmethod
@@ -365,12 +482,12 @@ class _Batch:
         n = _batch_of(xs)
         if n is None:
             return np.stack(xs, axis=axis)
-        nd = np.ndim(xs[0]) if type(xs[0]) is not Batched else xs[0].ndim
+        nd = np.ndim(xs[0]) if not isinstance(xs[0], Batched) else xs[0].ndim
         return Batched(np.stack([_spread(x, n) for x in xs], axis=int(axis) % (nd + 1) + 1))
 
     @staticmethod
     def sum_to(g, shape):
-        if type(g) is not Batched:
+        if not isinstance(g, Batched):
             axes = _engine.sum_to_shape(np.shape(g), shape)
             return (np.sum(g, axis=axes) if axes else np.asarray(g)).reshape(shape)
         v = g.v
@@ -381,14 +498,16 @@ class _Batch:
 
     @staticmethod
     def cast(g, dtype):
-        if type(g) is not Batched:
+        if not isinstance(g, Batched):
             return g.astype(dtype)
+        if type(g) is OneHot:
+            return OneHot(g.d.astype(dtype))
         return Batched(g.v.astype(dtype))
 
     def apply(self, prim, x, **p):
         """A primitive applied to a (batched) tangent: the linear ops' forward
         rules and cast's reverse rule call this."""
-        if type(x) is not Batched:
+        if not isinstance(x, Batched):
             return prim.forward(x, **p)
         name = prim.name
         if name == "reshape":
@@ -447,19 +566,19 @@ class BatchHooks:
             pass
         self.looped += 1
         run = _engine.SweepHooks.run_rule
-        rows = [run(rec, [g.v[k] if type(g) is Batched else g for g in g_outs], needs, NP)
+        rows = [run(rec, [g.v[k] if isinstance(g, Batched) else g for g in g_outs], needs, NP)
                 for k in range(self.n)]
         return tuple(_stacked([r[j] for r in rows]) for j in range(len(needs)))
 
     def sum_to(self, g, meta, B):
         shape, dtype = meta
-        if type(g) is not Batched:
+        if not isinstance(g, Batched):
             # a rule that ignored the gradient: the same value for every example
             g = Batched(_spread(g, self.n))
         if g.shape != shape:
             g = BATCH.sum_to(g, shape)
         if g.dtype != dtype:
-            g = Batched(g.v.astype(dtype))
+            g = BATCH.cast(g, dtype)
         return g
 
 
@@ -472,11 +591,11 @@ def batched_jvp(prim, ts, xs, out, p, n):
             t = prim.jvp(BATCH, ts, xs, out, p)
         if t is None:
             return None
-        if type(t) is not Batched:
+        if not isinstance(t, Batched):
             t = Batched(_spread(t, n))          # independent of the tangents
     except Exception:
         with np.errstate(all="ignore"):
-            t = _stacked([prim.jvp(NP, [s.v[k] if type(s) is Batched else s for s in ts],
+            t = _stacked([prim.jvp(NP, [s.v[k] if isinstance(s, Batched) else s for s in ts],
                                    xs, out, p) for k in range(n)])
         if t is None:
             return None
