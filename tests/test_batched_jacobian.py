@@ -232,6 +232,10 @@ def test_onehot_keeps_its_structure_where_it_is_exact():
     assert type(h * np.array([1.0, 2.0, 3.0])) is batching.OneHot
     assert type(-h / 2.0 + h) is batching.OneHot
     assert type(BATCH.reshape(h, (3, 1))) is batching.OneHot
+    assert type(BATCH.squeeze(BATCH.expand_dims(h, -1), -1)) is batching.OneHot
+    dense = Batched(rnd(3, 3, seed=23))
+    for r in (dense + h, h + dense):          # h + dense: Python asks OneHot.__radd__ first
+        np.testing.assert_array_equal(r.v, dense.v + np.diag(h.d))
     assert h._v is None, "the structured ops must not have materialized the batch"
     with np.errstate(all="ignore"):
         assert type(h * np.array([1.0, np.inf, 3.0])) is Batched   # 0 * inf off the diagonal

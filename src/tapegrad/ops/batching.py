@@ -16,6 +16,8 @@ raises ``Unbatchable``; the caller then loops that one rule over the batch
 (``per_example_vjp``/``per_example_jvp``), so every rule still gives the
 right answer.
 """
+import math
+
 import numpy as np
 
 from .. import _engine
@@ -145,16 +147,18 @@ class OneHot(Batched):
         return f"OneHot({self.d.size} x {self.shape}, {self.dtype})"
 
     def _scaled(self, c):
-        """d * c when c broadcasts to d's shape without growing it, is finite
-        and unbatched (then example k stays d_k c_k e_k), else None."""
+        """c, if d * c keeps example k at d_k c_k e_k: c is unbatched, finite
+        and broadcasts to d's shape without growing it; else None."""
+        if type(c) is float:
+            return c if math.isfinite(c) else None
         if isinstance(c, Batched):
             return None
         c = np.asarray(c)
-        if c.ndim > self.d.ndim or not np.all(np.isfinite(c)):
+        d = self.d
+        if c.shape != d.shape and (c.ndim > d.ndim
+                                   or np.broadcast_shapes(c.shape, d.shape) != d.shape):
             return None
-        if c.shape != self.d.shape and np.broadcast_shapes(c.shape, self.d.shape) != self.d.shape:
-            return None
-        return c
+        return c if _finite(c) else None
 
     def __mul__(self, o):
         c = self._scaled(o)
@@ -166,7 +170,7 @@ class OneHot(Batched):
 
     def __truediv__(self, o):
         c = self._scaled(o)
-        if c is not None and np.all(c != 0):
+        if c is not None and (c != 0 if type(c) is float else (c != 0).all()):
             return OneHot(self.d / c)
         return Batched.__truediv__(self, o)
 
@@ -180,8 +184,21 @@ class OneHot(Batched):
             return _plus_onehot(o, self)
         return Batched.__add__(self, o)
 
-    def __radd__(self, o):
-        return Batched.__radd__(self, o)
+    # Python tries a subclass's reflected method first: dense + OneHot lands
+    # here, not in Batched.__add__ (addition commutes exactly).
+    __radd__ = __add__
+
+
+def _finite(c):
+    """Whether all of c is finite, in one pass with no temporary: its sum is
+    (a sum that overflows only costs the OneHot structure, never a value)."""
+    return math.isfinite(np.add.reduce(c, axis=None))
+
+
+def _expanded(shape, axis):
+    """np.expand_dims(empty(shape), axis).shape for an int axis."""
+    a = int(axis) % (len(shape) + 1)
+    return shape[:a] + (1,) + shape[a:]
 
 
 def _plus_onehot(b, h):
@@ -331,12 +348,12 @@ class _Batch:
             return np.matmul(a, b)
         ad, bd = np.ndim(a) if not ba else a.ndim, np.ndim(b) if not bb else b.ndim
         if type(b) is OneHot and not ba and ad == 2 and bd <= 2 and b.size == b.shape[0] \
-                and np.all(np.isfinite(a)):
+                and _finite(a):
             # a @ (d_j e_j) = d_j a[:, j]: a column scaling, no GEMM
             r = (a * b.d.reshape(-1)).T
             return Batched(r.reshape((r.shape[0],) + (r.shape[1],) + b.shape[1:]))
         if type(a) is OneHot and not bb and bd == 2 and ad <= 2 and a.size == a.shape[-1] \
-                and np.all(np.isfinite(b)):
+                and _finite(b):
             # (d_j e_j) @ b = d_j b[j, :]: a row scaling
             r = a.d.reshape(-1, 1) * b
             return Batched(r.reshape((r.shape[0],) + a.shape[:-1] + (r.shape[1],)))
@@ -419,13 +436,12 @@ class _Batch:
     def expand_dims(x, axis):
         if not isinstance(x, Batched):
             return np.expand_dims(x, axis)
+        if not isinstance(axis, (int, np.integer)):
+            return Batched(np.expand_dims(x.v, tuple(_ax(a) for a in axis)))
         if type(x) is OneHot:
-            return OneHot(np.expand_dims(x.d, axis))
+            return OneHot(x.d.reshape(_expanded(x.d.shape, axis)))
         v = x.v
-        if isinstance(axis, (int, np.integer)):
-            a = int(axis) % (x.ndim + 1)      # an axis of the result
-            return Batched(v.reshape(v.shape[:a + 1] + (1,) + v.shape[a + 1:]))
-        return Batched(np.expand_dims(v, tuple(_ax(a) for a in axis)))
+        return Batched(v.reshape(v.shape[:1] + _expanded(v.shape[1:], axis)))
 
     @staticmethod
     def broadcast_to(x, shape):
