@@ -542,3 +542,19 @@ def test_two_inputs_never_share_a_jacobian_buffer():
         Jx, Jy = tg.jacobian(f, argnums=(0, 1))(x0, y0)
         Jx[...] = 0.0
         check("J_y unchanged by a write into J_x", Jy, scale * np.eye(3), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_state_is_restored_when_f_raises(mode):
+    from tapegrad._engine import STATE
+
+    def f(x):
+        y = tg.sin(x)
+        raise KeyError("inside f")
+
+    with pytest.raises(KeyError):
+        tg.jacobian(f, mode=mode)(np.ones(2))
+    assert not autograd.is_recording()
+    assert STATE.observers == ()
+    check("a later jacobian is right", tg.jacobian(tg.sin, mode=mode)(np.zeros(2)), np.eye(2),
+          rtol=0, atol=0)

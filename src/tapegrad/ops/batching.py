@@ -11,10 +11,14 @@ and ``ndim`` are per example).  It mixes with unbatched values (the primal
 values a node saved, constants), which are the same for every example.
 ``BATCH`` implements every name of ``ops.backend`` for any mix of the two,
 so the rules of the op table run on it unchanged.  What it cannot express
-(``B.raw`` of a batched value, an index whose advanced parts are split)
-raises ``Unbatchable``; the caller then loops that one rule over the batch
-(``per_example_vjp``/``per_example_jvp``), so every rule still gives the
-right answer.
+(``B.raw`` of a batched value, an index whose advanced parts are split, a
+custom Function's backward) raises; ``BatchHooks.run_rule`` and
+``batched_jvp`` then loop that one rule over the batch on ``NP``, so every
+rule still gives the right answer.
+
+The seed, the identity, starts as a ``OneHot`` (example k is d[k] times the
+k-th unit array), which elementwise rules keep in O(n) until one needs the
+dense batch.
 """
 import math
 
