@@ -558,3 +558,29 @@ def test_state_is_restored_when_f_raises(mode):
     assert STATE.observers == ()
     check("a later jacobian is right", tg.jacobian(tg.sin, mode=mode)(np.zeros(2)), np.eye(2),
           rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("cap", [1, 7, 40])
+def test_wide_reverse_batches_are_swept_in_chunks(cap, monkeypatch):
+    """A batch wider than MAX_BATCH_ELEMENTS allows is swept in chunks of
+    output rows; the Jacobian is the same."""
+    x0, y0 = rnd(3, 2, seed=24), rnd(2, seed=25)
+    f = lambda x, y: tg.concatenate([tg.sin(x).flatten() * tg.sum(y), tg.exp(y)])   # (8,)
+    want = looped(f, [x0, y0], (0, 1), "rev")
+    sweeps = []
+    real = batching.BatchHooks.__init__
+
+    def spy(self, n):
+        sweeps.append(n)
+        real(self, n)
+    monkeypatch.setattr(batching.BatchHooks, "__init__", spy)
+    monkeypatch.setattr(transforms, "MAX_BATCH_ELEMENTS", cap)
+    Jx, Jy = tg.jacobian(f, argnums=(0, 1))(x0, y0)
+    close(f"cap {cap}: chunked d/dx", Jx, want[0])
+    close(f"cap {cap}: chunked d/dy", Jy, want[1])
+    widest = 8                     # the concatenated output has the most elements
+    width = max(1, cap // widest)
+    assert sweeps == [min(width, 8 - k) for k in range(0, 8, width)], sweeps
+    H = tg.hessian(lambda x: tg.sum(tg.sin(x) * x))(x0[0])
+    check(f"cap {cap}: chunked hessian", H, np.diag(2 * np.cos(x0[0]) - x0[0] * np.sin(x0[0])),
+          rtol=1e-14, atol=1e-14)

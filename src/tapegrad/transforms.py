@@ -23,12 +23,13 @@ are few, reverse when outputs are few: gradients of scalar losses are
 reverse mode's home ground.
 """
 import contextlib
+import math
 
 import numpy as np
 
 from . import _engine, autograd, errors
 from ._engine import STATE
-from .ops.batching import BATCH, BatchHooks, OneHot, batched_jvp
+from .ops.batching import BATCH, Batched, BatchHooks, OneHot, batched_jvp
 from .tensor import Tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
@@ -381,6 +382,47 @@ def _seed(shape, dtype):
     return OneHot(np.ones(shape, dtype=dtype))
 
 
+# The most elements a batched gradient may hold (128 MB of float64): a wider
+# batch is swept in chunks of output rows, one sweep per chunk.
+MAX_BATCH_ELEMENTS = 1 << 24
+
+
+def _sweep_batched(tape, out, keep, m):
+    """{slot: (m, *slot shape) array} for the slots in ``keep`` that the
+    sweep back from ``out`` reaches, seeded with the identity: in one sweep,
+    or in chunks of output rows if the widest value on the tape times m
+    would exceed MAX_BATCH_ELEMENTS."""
+    widest = max(math.prod(shape) for shape, _ in tape.slot_meta)
+    width = max(1, MAX_BATCH_ELEMENTS // max(widest, 1))
+    if width >= m:
+        chunks = [(_seed(out.shape, out.dtype), m)]
+    else:
+        eye = np.eye(m, dtype=out.dtype)
+        chunks = [(Batched(eye[k:k + width].reshape((-1,) + out.shape)), min(width, m - k))
+                  for k in range(0, m, width)]
+    parts = {}
+    for c, (seed, n) in enumerate(chunks):
+        # create_graph=True only keeps the native kernels, which take one
+        # plain gradient, out of the sweep: the rules run on BATCH, which
+        # records nothing.  retain=True: the graph may be a caller's, and
+        # the next chunk sweeps it again.
+        grads = tape.sweep({out._slot: seed}, keep, True, True, BATCH, BatchHooks(n))
+        for s, g in grads.items():
+            parts.setdefault(s, [None] * len(chunks))[c] = g.v
+    res = {}
+    taken = set()
+    for s, vs in parts.items():
+        if len(vs) == 1:
+            v = _owned(vs[0], taken)
+        else:
+            ref = next(v for v in vs if v is not None)
+            v = np.concatenate([np.zeros((n,) + ref.shape[1:], ref.dtype) if v is None else v
+                                for v, (_, n) in zip(vs, chunks)])
+        taken.add(id(v))
+        res[s] = v
+    return res
+
+
 def _jac_rev_batched(f, args, nums):
     """f evaluated once under record, then ONE reverse sweep whose seed is the
     identity: the cotangents of all m output elements, stacked on a leading
@@ -408,16 +450,8 @@ def _jac_rev_batched(f, args, nums):
             if s is not None and tape.slot_leaf.get(s) is x:
                 slots[s] = k
         if slots:
-            # create_graph=True only keeps the native kernels, which take one
-            # plain gradient, out of the sweep: the rules run on BATCH, which
-            # records nothing.  retain=True: the graph may be a caller's.
-            grads = tape.sweep({out._slot: _seed(out.shape, out.dtype)}, list(slots),
-                               True, True, BATCH, BatchHooks(m))
-            taken = set()
-            for s, g in grads.items():
+            for s, v in _sweep_batched(tape, out, list(slots), m).items():
                 x = xs[slots[s]]
-                v = _owned(g.v, taken)
-                taken.add(id(v))
                 res[slots[s]] = v.reshape(out.shape + x.shape)
     for k, x in enumerate(xs):
         if res[k] is None:
