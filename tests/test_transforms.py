@@ -741,3 +741,19 @@ def test_results_outside_record_have_no_history():
     # using the results afterwards in a new jvp gives that jvp's tangent only
     _, t2 = tg.jvp(lambda a: a * out, (np.ones(4),), (np.ones(4),))
     check("no tangent leaks from an earlier jvp", t2, np.exp(X4))
+
+
+def test_function_returning_its_input_passes_the_cotangent_through():
+    """f(x) = x: the transform's input variable has no recorded history, yet
+    the cotangent must reach it (it came back as zeros)."""
+    x0 = np.array([1.0, -2.0])
+    _, vjp_fn = tg.vjp(lambda x: x, x0)
+    check("vjp of the identity", vjp_fn(np.array([3.0, 4.0]))[0], [3.0, 4.0])
+    _, vjp_fn = tg.vjp(lambda x, y: (x, x * y), x0, x0)
+    gx, gy = vjp_fn(np.array([3.0, 4.0]), np.array([1.0, 1.0]))
+    check("vjp of (x, x*y) wrt x", gx, [3.0 + 1.0, 4.0 - 2.0])
+    check("vjp of (x, x*y) wrt y", gy, x0)
+    check("grad of the identity", tg.grad(lambda x: x)(2.0), 1.0)
+    with autograd.record():          # the looped Jacobian
+        J = tg.jacobian(lambda x: x)(x0)
+    check("jacobian of the identity inside record()", J, np.eye(2))

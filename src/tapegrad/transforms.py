@@ -13,18 +13,23 @@ Forward mode (``jvp``) opens a level: tensors carry tangents per level and
 every primitive's forward rule (``ops``) pushes them along as it runs, so a
 JVP costs about one extra evaluation and never forms a Jacobian.
 
-Which mode for a Jacobian of f: R^n -> R^m: ``mode='fwd'`` costs n
-evaluations (one per input column), ``mode='rev'`` one evaluation plus m
-backward sweeps (one per output row).  Pick forward when inputs are few,
-reverse when outputs are few: gradients of scalar losses are reverse mode's
-home ground.
+Which mode for a Jacobian of f: R^n -> R^m: ``mode='fwd'`` pushes n
+tangents (one per input column), ``mode='rev'`` m cotangents (one per output
+row) after one recorded evaluation.  Outside ``record()`` they go through
+each rule together, as one batch (``ops/batching.py``): one evaluation or one
+sweep, whose width is n or m.  Inside ``record()`` (the Jacobian must stay
+differentiable) they go one at a time.  Either way, pick forward when inputs
+are few, reverse when outputs are few: gradients of scalar losses are
+reverse mode's home ground.
 """
 import contextlib
+import math
 
 import numpy as np
 
 from . import _engine, autograd, errors
 from ._engine import STATE
+from .ops.batching import BATCH, Batched, BatchHooks, OneHot, batched_jvp
 from .tensor import Tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
@@ -93,11 +98,22 @@ def _zeros_like(x):
 
 
 def _grads(heads, xs, head_grads, create):
-    if not any(isinstance(h, Tensor) and h._tape is not None for h in heads):
-        return [_zeros_like(x) for x in xs]
     live = [(h, hg) for h, hg in zip(heads, head_grads) if isinstance(h, Tensor) and h._tape is not None]
-    return autograd.grad([h for h, _ in live], xs, head_grads=[hg for _, hg in live],
-                         retain_graph=True, create_graph=create)
+    if live:
+        gs = autograd.grad([h for h, _ in live], xs, head_grads=[hg for _, hg in live],
+                           retain_graph=True, create_graph=create)
+    else:
+        gs = [_zeros_like(x) for x in xs]
+    for h, hg in zip(heads, head_grads):
+        for k, x in enumerate(xs):
+            if h is x and h._tape is None:
+                # f returned its input variable itself, which has no recorded
+                # history: the head's gradient reaches it unchanged.
+                if not isinstance(hg, Tensor):
+                    hg = Tensor._wrap(np.ones(x.shape, x.dtype) if hg is None
+                                      else np.asarray(hg, dtype=x.dtype))
+                gs[k] = gs[k] + hg
+    return gs
 
 
 # ---- grad / value_and_grad --------------------------------------------------
@@ -253,19 +269,29 @@ def _strip(t, level):
 def jacobian(f, argnums=0, mode="rev"):
     """``jacobian(f)(*args)``: shape ``out.shape + in.shape``.
 
-    ``mode='rev'`` evaluates f once and sweeps back once per output element
-    (best when outputs are few); ``mode='fwd'`` pushes one tangent per input
-    element (best when inputs are few)."""
+    ``mode='rev'`` evaluates f once and sweeps back the cotangents of all
+    output elements (best when outputs are few); ``mode='fwd'`` pushes the
+    tangents of all input elements (best when inputs are few).  Outside
+    ``record()`` all of them go through each rule at once, as a batch; inside
+    it (so the result stays differentiable) one at a time.
+
+    >>> tg.jacobian(lambda x: x * x)(tg.array([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian mode must be 'rev' or 'fwd', got {mode!r}")
 
     def jac(*args):
         single, nums = _argnums(argnums, len(args))
         args = [_as_tensor(a, "input") for a in args]
-        if mode == "rev":
-            res = _jac_rev(f, args, nums)
-        else:
-            res = _jac_fwd(f, args, nums)
+        res = None
+        if not _needs_graph():
+            # Nothing outside needs the result differentiable: the whole
+            # batch of (co)tangents goes through each rule at once.
+            res = (_jac_rev_batched if mode == "rev" else _jac_fwd_batched)(f, args, nums)
+        if res is None:
+            res = (_jac_rev if mode == "rev" else _jac_fwd)(f, args, nums)
         return res[0] if single else tuple(res)
 
     jac.__name__ = f"jacobian({getattr(f, '__name__', 'f')}, mode={mode!r})"
@@ -335,10 +361,179 @@ def _jac_fwd(f, args, nums):
     return res
 
 
+# ---- batched Jacobians: one pass with a batch axis instead of a loop -----------
+# Used when the caller does not record and no forward-mode level is open, so
+# the Jacobian is a plain array: the batch then never has to become part of
+# a recorded graph.  Rules are the op table's own, run on ops/batching.BATCH;
+# a rule it cannot run is looped over the batch for that node only.
+_MULTI_OUT = "jacobian of a function with several outputs: take one at a time"
+
+
+def _owned(a, taken=()):
+    """a as an array the caller may keep and write: never a view (of the
+    seed, a broadcast, a saved value), nor an array already handed out in
+    ``taken`` (add's rule gives both inputs the same gradient)."""
+    return a if a.base is None and a.flags.writeable and id(a) not in taken else a.copy()
+
+
+def _seed(shape, dtype):
+    """The identity as a batch: one unit array of the given shape per element,
+    kept as a OneHot until a rule needs it dense."""
+    return OneHot(np.ones(shape, dtype=dtype))
+
+
+# The most elements a batched gradient may hold (128 MB of float64): a wider
+# batch is swept in chunks of output rows, one sweep per chunk.
+MAX_BATCH_ELEMENTS = 1 << 24
+
+
+def _sweep_batched(tape, out, keep, m):
+    """{slot: (m, *slot shape) array} for the slots in ``keep`` that the
+    sweep back from ``out`` reaches, seeded with the identity: in one sweep,
+    or in chunks of output rows if the widest value on the tape times m
+    would exceed MAX_BATCH_ELEMENTS."""
+    widest = max(math.prod(shape) for shape, _ in tape.slot_meta)
+    width = max(1, MAX_BATCH_ELEMENTS // max(widest, 1))
+    if width >= m:
+        chunks = [(_seed(out.shape, out.dtype), m)]
+    else:
+        eye = np.eye(m, dtype=out.dtype)
+        chunks = [(Batched(eye[k:k + width].reshape((-1,) + out.shape)), min(width, m - k))
+                  for k in range(0, m, width)]
+    parts = {}
+    for c, (seed, n) in enumerate(chunks):
+        # create_graph=True only keeps the native kernels, which take one
+        # plain gradient, out of the sweep: the rules run on BATCH, which
+        # records nothing.  retain=True: the graph may be a caller's, and
+        # the next chunk sweeps it again.
+        grads = tape.sweep({out._slot: seed}, keep, True, True, BATCH, BatchHooks(n))
+        for s, g in grads.items():
+            parts.setdefault(s, [None] * len(chunks))[c] = g.v
+    res = {}
+    taken = set()
+    for s, vs in parts.items():
+        if len(vs) == 1:
+            v = _owned(vs[0], taken)
+        else:
+            ref = next(v for v in vs if v is not None)
+            v = np.concatenate([np.zeros((n,) + ref.shape[1:], ref.dtype) if v is None else v
+                                for v, (_, n) in zip(vs, chunks)])
+        taken.add(id(v))
+        res[s] = v
+    return res
+
+
+def _jac_rev_batched(f, args, nums):
+    """f evaluated once under record, then ONE reverse sweep whose seed is the
+    identity: the cotangents of all m output elements, stacked on a leading
+    batch axis.  Returns None when the graph reaches older tapes (imports):
+    the looped path handles those."""
+    a = list(args)
+    xs = []
+    with autograd.record(train_mode=autograd.is_training()):
+        for i in nums:
+            a[i] = _link(args[i])
+            xs.append(a[i])
+        out = f(*a)
+    if isinstance(out, (tuple, list)):
+        raise errors.ShapeError(_MULTI_OUT)
+    out = _as_tensor(out, "the function's output")
+    m = out.size
+    res = [None] * len(xs)
+    tape = out._tape
+    if tape is not None and m:
+        if tape.imports:
+            return None
+        slots = {}
+        for k, x in enumerate(xs):
+            s = tape.leaf_slots.get(id(x))
+            if s is not None and tape.slot_leaf.get(s) is x:
+                slots[s] = k
+        if slots:
+            for s, v in _sweep_batched(tape, out, list(slots), m).items():
+                x = xs[slots[s]]
+                res[slots[s]] = v.reshape(out.shape + x.shape)
+    for k, x in enumerate(xs):
+        if res[k] is None:
+            if out is x:                     # f returned its input
+                res[k] = np.eye(m, dtype=x.dtype).reshape(out.shape + x.shape)
+            else:                            # out does not depend on x
+                res[k] = np.zeros(out.shape + x.shape, dtype=x.dtype)
+    return [Tensor._wrap(r) for r in res]
+
+
+class _TangentPush:
+    """Observer (``STATE.observers``) that pushes a batch of n tangents through
+    every op f runs, keyed by id of the op's result (the tensor is kept too,
+    so the id is not reused while f runs)."""
+
+    def __init__(self, x, seed):
+        self.n = seed.size
+        self.tangents = {id(x): (x, seed)}
+        self.blind = False
+
+    def __call__(self, prim, args, p, res):
+        tan = self.tangents
+        ts = []
+        live = False
+        for a in args:
+            e = tan.get(id(a)) if isinstance(a, Tensor) else None
+            if e is not None and e[0] is a:
+                ts.append(e[1])
+                live = True
+                continue
+            ts.append(None)
+            if isinstance(a, Tensor) and _engine.requires(a):
+                # Recorded, yet not seen here: the output of a custom Function
+                # (made outside apply), which may depend on x.
+                self.blind = True
+        if not live:
+            return
+        xs = [a._data if isinstance(a, Tensor) else a for a in args]
+        t = batched_jvp(prim, ts, xs, res._data, p, self.n)
+        if t is not None:
+            tan[id(res)] = (res, t)
+
+
+def _jac_fwd_batched(f, args, nums):
+    """Per input x: f evaluated once while an observer pushes the identity
+    (one tangent per element of x, on a leading batch axis) through each op's
+    forward rule.  f runs under record only so that an output made outside
+    ``apply`` (a custom Function) shows up as recorded but unseen; then this
+    returns None and the looped path (which calls the Function's jvp) runs."""
+    res = []
+    for i in nums:
+        a = list(args)
+        with autograd.record(train_mode=autograd.is_training()):
+            x = a[i] = _link(args[i])
+            push = _TangentPush(x, _seed(x.shape, x.dtype))
+            saved = STATE.observers
+            STATE.observers = saved + (push,)
+            try:
+                out = f(*a)
+            finally:
+                STATE.observers = saved
+        if isinstance(out, (tuple, list)):
+            raise errors.ShapeError(_MULTI_OUT)
+        out = _as_tensor(out, "the function's output")
+        e = push.tangents.get(id(out))
+        if e is None or e[0] is not out:
+            e = None
+        if push.blind or (e is None and _engine.requires(out)):
+            return None
+        if e is None:
+            res.append(Tensor._wrap(np.zeros(out.shape + x.shape, dtype=out.dtype)))
+            continue
+        # (n, *out.shape) -> out.shape + x.shape: the batch axis goes last
+        t = np.moveaxis(e[1].v, 0, -1).reshape(out.shape + x.shape)
+        res.append(Tensor._wrap(_owned(t)))
+    return res
+
+
 def hessian(f, argnums=0):
     """``hessian(f)(x)``: shape ``x.shape + x.shape`` for scalar f
-    (reverse over reverse: the gradient is recorded, then swept once per
-    element)."""
+    (reverse over reverse: the gradient is recorded, then its graph swept
+    back with one cotangent per element, all at once outside ``record()``)."""
     if not isinstance(argnums, (int, np.integer)):
         raise ValueError("hessian takes a single argnum (an int)")
     return jacobian(grad(f, argnums), argnums, mode="rev")
