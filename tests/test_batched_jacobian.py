@@ -426,9 +426,9 @@ def test_custom_function_reverse_loops_its_own_rule_only(monkeypatch):
     looped_rules = []
     real = batching.BatchHooks.run_rule
 
-    def spy(self, rec, g_outs, needs, B):
+    def spy(self, rec, g_outs, needs, B, tape=None):
         before = self.looped
-        r = real(self, rec, g_outs, needs, B)
+        r = real(self, rec, g_outs, needs, B, tape)
         looped_rules.append(self.looped - before)
         return r
     monkeypatch.setattr(batching.BatchHooks, "run_rule", spy)

@@ -131,7 +131,7 @@ def apply(prim, *args, **p):
                 recorded = recorded or n
             needs.append(n)
         if recorded:
-            _record(prim, args, arrays, p, res, needs, big, not mode & LEVELS)
+            _record(prim, args, arrays, p, res, needs, big, not mode & (LEVELS | OBSERVED))
     if mode & LEVELS:
         _push_tangents(prim, args, p, res)
     if mode & OBSERVED:
@@ -156,7 +156,8 @@ def _record(prim, args: tuple, arrays: list, p, res, needs: list, big: cython.bi
     # The record keeps arrays, not tensors (see Saved in _core/tape.pyx), except
     # where the tensor's identity matters: a variable (its leaf slot), a tensor
     # from an older tape, and any tensor while forward mode runs (its tangents
-    # must reach rules run with create_graph).
+    # must reach rules run with create_graph) or an observer watches (traces
+    # and batched forward Jacobians know tensors by identity).
     for i in range(len(args)):
         a = args[i]
         if not needs[i]:
@@ -231,6 +232,10 @@ def _push_tangents(prim, args, p, res):
             levels.update(L for L in a._tangents if L <= st.max_level and L in st.open_levels)
     if not levels:
         return
+    # A Python number reaches the rules as the reverse sweep sees it: an array
+    # of the result's dtype (it was a weak scalar to the forward).
+    args = tuple(np.asarray(a, dtype=res.dtype) if type(a) is float or type(a) is int else a
+                 for a in args)
     # Outer levels first: an inner level's rule may read the output (tanh from
     # tanh(x)), which must already carry the outer levels' tangents.
     for L in sorted(levels):

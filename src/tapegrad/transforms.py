@@ -489,7 +489,10 @@ class _TangentPush:
                 self.blind = True
         if not live:
             return
-        xs = [a._data if isinstance(a, Tensor) else a for a in args]
+        # a Python number as the engine hands it to rules: the result's dtype
+        xs = [a._data if isinstance(a, Tensor) else
+              np.asarray(a, dtype=res.dtype) if type(a) is float or type(a) is int else a
+              for a in args]
         t = batched_jvp(prim, ts, xs, res._data, p, self.n)
         if t is not None:
             tan[id(res)] = (res, t)

@@ -389,7 +389,7 @@ cdef class Tape:
                 meta = self.slot_meta[s]
                 # A kernel's output is fresh and ours, and so is anything
                 # sum_to derives from it; a rule's output may alias.
-                if g.shape != (<tuple>meta)[0] or g.dtype != (<tuple>meta)[1]:
+                if not native or g.shape != (<tuple>meta)[0] or g.dtype != (<tuple>meta)[1]:
                     g = engine.sum_to(g, meta, backend)
                 if native and type(g) is not np.ndarray:
                     g = np.asarray(g)       # NumPy returns scalars from 0-d math

@@ -577,16 +577,16 @@ class BatchHooks:
         self.n = n
         self.looped = 0          # rules run per example (read by the tests)
 
-    def run_rule(self, rec, g_outs, needs, B):
+    def run_rule(self, rec, g_outs, needs, B, tape=None):
         try:
-            return _engine.SweepHooks.run_rule(rec, g_outs, needs, BATCH)
+            return _engine.SweepHooks.run_rule(rec, g_outs, needs, BATCH, tape)
         except Exception:
             # Not an error yet: a rule BATCH cannot express.  If the rule is
             # really broken, the per-example run raises it again.
             pass
         self.looped += 1
         run = _engine.SweepHooks.run_rule
-        rows = [run(rec, [g.v[k] if isinstance(g, Batched) else g for g in g_outs], needs, NP)
+        rows = [run(rec, [g.v[k] if isinstance(g, Batched) else g for g in g_outs], needs, NP, tape)
                 for k in range(self.n)]
         return tuple(_stacked([r[j] for r in rows]) for j in range(len(needs)))
 
