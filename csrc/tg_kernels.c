@@ -232,27 +232,34 @@ TRIG_LOOP(float, f32)
 /* One straight loop per needed output and per stride case (both operands
  * full, or one a broadcast scalar), so each can be vectorised: no test of
  * ga/gb or multiply by a stride per element.  DA and DB read gi, ai, bi, yi. */
-#define BINARY_ONE(T, OUT, EXPR, SA, SB)                                         \
+#define BINARY_ONE(T, OUT, EXPR, SA, SB, SG)                                     \
     for (i = 0; i < n; i++) {                                                   \
-        const T gi = g[i], ai = a[i * (SA)], bi = b[i * (SB)], yi = y[i];        \
+        const T gi = g[i * (SG)], ai = a[i * (SA)], bi = b[i * (SB)];            \
+        const T yi = y ? y[i] : (T)0;                                           \
         (void)gi; (void)ai; (void)bi; (void)yi;                                 \
         OUT[i] = EXPR;                                                          \
     }
-#define BINARY_LOOPS(T, DA, DB)                                                  \
+#define BINARY_STRIDES(T, DA, DB, SG)                                            \
     do {                                                                        \
         if (sa == 1 && sb == 1) {                                               \
-            if (ga) { BINARY_ONE(T, ga, DA, 1, 1) }                             \
-            if (gb) { BINARY_ONE(T, gb, DB, 1, 1) }                             \
+            if (ga) { BINARY_ONE(T, ga, DA, 1, 1, SG) }                         \
+            if (gb) { BINARY_ONE(T, gb, DB, 1, 1, SG) }                         \
         } else if (sa == 0 && sb == 1) {                                        \
-            if (ga) { BINARY_ONE(T, ga, DA, 0, 1) }                             \
-            if (gb) { BINARY_ONE(T, gb, DB, 0, 1) }                             \
+            if (ga) { BINARY_ONE(T, ga, DA, 0, 1, SG) }                         \
+            if (gb) { BINARY_ONE(T, gb, DB, 0, 1, SG) }                         \
         } else if (sa == 1 && sb == 0) {                                        \
-            if (ga) { BINARY_ONE(T, ga, DA, 1, 0) }                             \
-            if (gb) { BINARY_ONE(T, gb, DB, 1, 0) }                             \
+            if (ga) { BINARY_ONE(T, ga, DA, 1, 0, SG) }                         \
+            if (gb) { BINARY_ONE(T, gb, DB, 1, 0, SG) }                         \
         } else {                                                                \
-            if (ga) { BINARY_ONE(T, ga, DA, 0, 0) }                             \
-            if (gb) { BINARY_ONE(T, gb, DB, 0, 0) }                             \
+            if (ga) { BINARY_ONE(T, ga, DA, 0, 0, SG) }                         \
+            if (gb) { BINARY_ONE(T, gb, DB, 0, 0, SG) }                         \
         }                                                                       \
+    } while (0)
+/* sg = 0: the gradient out of sum() is one value broadcast; read in place. */
+#define BINARY_LOOPS(T, DA, DB)                                                  \
+    do {                                                                        \
+        if (sg) { BINARY_STRIDES(T, DA, DB, 1); }                               \
+        else { BINARY_STRIDES(T, DA, DB, 0); }                                  \
     } while (0)
 
 #define DEFINE_KERNELS(T, SFX, LOG, POW)                       \
@@ -319,8 +326,9 @@ int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *x,   
     return 0;                                                                       \
 }                                                                                   \
                                                                                     \
-int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, const T *a, tg_intp sa,     \
-                        const T *b, tg_intp sb, const T *y, T *ga, T *gb) {         \
+int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *a,     \
+                        tg_intp sa, const T *b, tg_intp sb, const T *y, T *ga,      \
+                        T *gb) {                                                    \
     tg_intp i;                                                                      \
     switch (op) {                                                                   \
     case TG_K_ADD: BINARY_LOOPS(T, gi, gi); return 0;                               \

@@ -43,12 +43,13 @@ int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const doubl
 int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
                      const float *y, float *gx);
 
-/* a and b advance by sa and sb elements (1, or 0 for a broadcast scalar);
- * ga or gb may be NULL when that input needs no gradient. */
-int tg_binary_bwd_f64(int op, tg_intp n, const double *g,
+/* g, a and b advance by sg, sa and sb elements (1, or 0 for one value
+ * broadcast over n); y (read by div and pow only) by 1; ga or gb may be
+ * NULL when that input needs no gradient. */
+int tg_binary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg,
                       const double *a, tg_intp sa, const double *b, tg_intp sb,
                       const double *y, double *ga, double *gb);
-int tg_binary_bwd_f32(int op, tg_intp n, const float *g,
+int tg_binary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg,
                       const float *a, tg_intp sa, const float *b, tg_intp sb,
                       const float *y, float *ga, float *gb);
 

@@ -26,11 +26,11 @@ cdef extern from "tg_kernels.h":
                          const double *y, double *gx) nogil
     int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
                          const float *y, float *gx) nogil
-    int tg_binary_bwd_f64(int op, tg_intp n, const double *g, const double *a, tg_intp sa,
-                          const double *b, tg_intp sb, const double *y,
+    int tg_binary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *a,
+                          tg_intp sa, const double *b, tg_intp sb, const double *y,
                           double *ga, double *gb) nogil
-    int tg_binary_bwd_f32(int op, tg_intp n, const float *g, const float *a, tg_intp sa,
-                          const float *b, tg_intp sb, const float *y,
+    int tg_binary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *a,
+                          tg_intp sa, const float *b, tg_intp sb, const float *y,
                           float *ga, float *gb) nogil
     void tg_clip_bwd_f64(tg_intp n, const double *g, const double *x, double lo, double hi,
                          double *gx) nogil
@@ -108,13 +108,17 @@ cdef void _binary_bwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
     cdef Job *j = <Job*>p
     cdef int rc
     if j.k == 1:
-        rc = tg_binary_bwd_f64(j.kid, e - s, <const double*>j.g + s, <const double*>j.a + s * j.sa,
-                               j.sa, <const double*>j.b + s * j.sb, j.sb, <const double*>j.y + s,
+        rc = tg_binary_bwd_f64(j.kid, e - s, <const double*>j.g + s * j.sg, j.sg,
+                               <const double*>j.a + s * j.sa,
+                               j.sa, <const double*>j.b + s * j.sb, j.sb,
+                               <const double*>j.y + s if j.y != NULL else NULL,
                                <double*>j.out + s if j.out != NULL else NULL,
                                <double*>j.out2 + s if j.out2 != NULL else NULL)
     else:
-        rc = tg_binary_bwd_f32(j.kid, e - s, <const float*>j.g + s, <const float*>j.a + s * j.sa,
-                               j.sa, <const float*>j.b + s * j.sb, j.sb, <const float*>j.y + s,
+        rc = tg_binary_bwd_f32(j.kid, e - s, <const float*>j.g + s * j.sg, j.sg,
+                               <const float*>j.a + s * j.sa,
+                               j.sa, <const float*>j.b + s * j.sb, j.sb,
+                               <const float*>j.y + s if j.y != NULL else NULL,
                                <float*>j.out + s if j.out != NULL else NULL,
                                <float*>j.out2 + s if j.out2 != NULL else NULL)
     if rc != 0:
@@ -453,12 +457,23 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
 
 cdef object binary_bwd(int kid, object g, object a, object b, object y,
                        bint need_a, bint need_b, object donor=None):
-    gc = _contig(g)
-    if y is g:          # an op that saved no output passes g in its place
-        y = gc
-    g = gc
-    cdef int k = _kind(g)
-    if k == 0 or _kind(a) != k or _kind(b) != k or _kind(y) != k:
+    cdef tg_intp sg = 1
+    cdef bint y_is_g = y is g   # an op that saved no output passes g in its place
+    if _one_value(g) and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g):
+        sg = 0                  # read the single value; no copy of the broadcast
+    else:
+        g = _contig(g)
+        if y_is_g:
+            y = g
+    cdef int k = _kind(a) if sg == 0 else _kind(g)
+    if k == 0 or _kind(a) != k or _kind(b) != k:
+        return None
+    if sg == 0:
+        if cnp.PyArray_TYPE(<cnp.ndarray>g) != cnp.PyArray_TYPE(<cnp.ndarray>a):
+            return None
+        if not y_is_g and _kind(y) != k:
+            return None
+    elif _kind(y) != k:
         return None
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
     cdef tg_intp na = cnp.PyArray_SIZE(<cnp.ndarray>a)
@@ -478,7 +493,7 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
         return None
     # The C loops write ga completely before gb: only the last output written
     # may take over g's buffer.
-    cdef bint donate = _can_donate(donor, g, k)
+    cdef bint donate = sg == 1 and _can_donate(donor, g, k)
     ga = gb = None
     if need_b:
         gb = g if donate else _empty(g)
@@ -490,11 +505,14 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
     job.kid = kid
     job.k = k
     job.g = _ptr(g)
+    job.sg = sg
     job.a = _ptr(a)
     job.sa = sa
     job.b = _ptr(b)
     job.sb = sb
-    job.y = _ptr(y)
+    # a broadcast g standing in for y is never read (only div and pow read
+    # y, and they save their output): pass none rather than a short array
+    job.y = NULL if (sg == 0 and y_is_g) else _ptr(y)
     job.out = _ptr(ga) if need_a else NULL
     job.out2 = _ptr(gb) if need_b else NULL
     job.rc = 0
