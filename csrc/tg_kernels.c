@@ -218,41 +218,58 @@ TRIG_LOOP(double, f64)
 TRIG_LOOP(float, f32)
 
 
+/* Write (ACC 0) or add into (ACC 1: the sweep already holds a gradient for
+ * that input, and one pass replaces a write plus a summing pass). */
+#define TG_STORE(OUT, V, ACC) do { if (ACC) (OUT) += (V); else (OUT) = (V); } while (0)
+
 /* The incoming gradient advances by sg: 1, or 0 when it is one value
  * broadcast over the output (what sum's reverse rule produces). */
-#define UNARY_ONE(T, EXPR, SG)                                                  \
+#define UNARY_ONE(T, EXPR, SG, ACC)                                             \
     for (i = 0; i < n; i++) {                                                   \
         const T gi = g[i * (SG)], xi = x[i], yi = y[i];                          \
         (void)xi; (void)yi;                                                     \
-        gx[i] = EXPR;                                                           \
+        TG_STORE(gx[i], EXPR, ACC);                                             \
     }
 #define UNARY_LOOPS(T, EXPR)                                                     \
-    do { if (sg) { UNARY_ONE(T, EXPR, 1) } else { UNARY_ONE(T, EXPR, 0) } } while (0)
+    do {                                                                        \
+        if (acc) {                                                              \
+            if (sg) { UNARY_ONE(T, EXPR, 1, 1) } else { UNARY_ONE(T, EXPR, 0, 1) } \
+        } else {                                                                \
+            if (sg) { UNARY_ONE(T, EXPR, 1, 0) } else { UNARY_ONE(T, EXPR, 0, 0) } \
+        }                                                                       \
+    } while (0)
 
 /* One straight loop per needed output and per stride case (both operands
  * full, or one a broadcast scalar), so each can be vectorised: no test of
  * ga/gb or multiply by a stride per element.  DA and DB read gi, ai, bi, yi. */
-#define BINARY_ONE(T, OUT, EXPR, SA, SB, SG)                                     \
+#define BINARY_ONE(T, OUT, EXPR, SA, SB, SG, ACC)                                \
     for (i = 0; i < n; i++) {                                                   \
         const T gi = g[i * (SG)], ai = a[i * (SA)], bi = b[i * (SB)];            \
         const T yi = y ? y[i] : (T)0;                                           \
         (void)gi; (void)ai; (void)bi; (void)yi;                                 \
-        OUT[i] = EXPR;                                                          \
+        TG_STORE(OUT[i], EXPR, ACC);                                            \
     }
+#define BINARY_OUT(T, OUT, EXPR, SA, SB, SG, ACC_FLAG)                           \
+    do {                                                                        \
+        if (OUT) {                                                              \
+            if (ACC_FLAG) { BINARY_ONE(T, OUT, EXPR, SA, SB, SG, 1) }           \
+            else { BINARY_ONE(T, OUT, EXPR, SA, SB, SG, 0) }                    \
+        }                                                                       \
+    } while (0)
 #define BINARY_STRIDES(T, DA, DB, SG)                                            \
     do {                                                                        \
         if (sa == 1 && sb == 1) {                                               \
-            if (ga) { BINARY_ONE(T, ga, DA, 1, 1, SG) }                         \
-            if (gb) { BINARY_ONE(T, gb, DB, 1, 1, SG) }                         \
+            BINARY_OUT(T, ga, DA, 1, 1, SG, acc_a);                             \
+            BINARY_OUT(T, gb, DB, 1, 1, SG, acc_b);                             \
         } else if (sa == 0 && sb == 1) {                                        \
-            if (ga) { BINARY_ONE(T, ga, DA, 0, 1, SG) }                         \
-            if (gb) { BINARY_ONE(T, gb, DB, 0, 1, SG) }                         \
+            BINARY_OUT(T, ga, DA, 0, 1, SG, acc_a);                             \
+            BINARY_OUT(T, gb, DB, 0, 1, SG, acc_b);                             \
         } else if (sa == 1 && sb == 0) {                                        \
-            if (ga) { BINARY_ONE(T, ga, DA, 1, 0, SG) }                         \
-            if (gb) { BINARY_ONE(T, gb, DB, 1, 0, SG) }                         \
+            BINARY_OUT(T, ga, DA, 1, 0, SG, acc_a);                             \
+            BINARY_OUT(T, gb, DB, 1, 0, SG, acc_b);                             \
         } else {                                                                \
-            if (ga) { BINARY_ONE(T, ga, DA, 0, 0, SG) }                         \
-            if (gb) { BINARY_ONE(T, gb, DB, 0, 0, SG) }                         \
+            BINARY_OUT(T, ga, DA, 0, 0, SG, acc_a);                             \
+            BINARY_OUT(T, gb, DB, 0, 0, SG, acc_b);                             \
         }                                                                       \
     } while (0)
 /* sg = 0: the gradient out of sum() is one value broadcast; read in place. */
@@ -296,7 +313,7 @@ static inline T d_unary_##SFX(int op, T x, T y) {                               
 }                                                                                   \
                                                                                     \
 int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *x,     \
-                       const T *y, T *gx) {                                         \
+                       const T *y, T *gx, int acc) {                                \
     tg_intp i;                                                                      \
     switch (op) {                                                                   \
     case TG_K_EXP:     UNARY_LOOPS(T, gi * yi); break;                              \
@@ -317,8 +334,13 @@ int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *x,   
         for (i0 = 0; i0 < n; i0 += m) {                                             \
             m = n - i0 < TRIG_BLOCK ? n - i0 : TRIG_BLOCK;                          \
             trig_##SFX(m, x + i0, t, quarter);                                      \
-            if (sg) { for (i = 0; i < m; i++) gx[i0 + i] = g[i0 + i] * t[i]; }      \
-            else    { const T g0 = g[0]; for (i = 0; i < m; i++) gx[i0 + i] = g0 * t[i]; } \
+            if (acc) {                                                              \
+                if (sg) { for (i = 0; i < m; i++) gx[i0 + i] += g[i0 + i] * t[i]; } \
+                else { const T g0 = g[0]; for (i = 0; i < m; i++) gx[i0 + i] += g0 * t[i]; } \
+            } else {                                                                \
+                if (sg) { for (i = 0; i < m; i++) gx[i0 + i] = g[i0 + i] * t[i]; }  \
+                else { const T g0 = g[0]; for (i = 0; i < m; i++) gx[i0 + i] = g0 * t[i]; } \
+            }                                                                       \
         }                                                                           \
     } break;                                                                        \
     default:           return -1;                                                   \
@@ -328,7 +350,7 @@ int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *x,   
                                                                                     \
 int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *a,     \
                         tg_intp sa, const T *b, tg_intp sb, const T *y, T *ga,      \
-                        T *gb) {                                                    \
+                        T *gb, int acc_a, int acc_b) {                              \
     tg_intp i;                                                                      \
     switch (op) {                                                                   \
     case TG_K_ADD: BINARY_LOOPS(T, gi, gi); return 0;                               \

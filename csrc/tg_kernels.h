@@ -37,21 +37,24 @@ int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y);
 int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y);
 
 /* Return 0, or -1 for an unknown kernel id. */
-/* g advances by sg elements: 1, or 0 for one value broadcast over n. */
+/* g advances by sg elements: 1, or 0 for one value broadcast over n.
+ * acc != 0: add into gx (a gradient already held for x) instead of writing. */
 int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *x,
-                     const double *y, double *gx);
+                     const double *y, double *gx, int acc);
 int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
-                     const float *y, float *gx);
+                     const float *y, float *gx, int acc);
 
 /* g, a and b advance by sg, sa and sb elements (1, or 0 for one value
  * broadcast over n); y (read by div and pow only) by 1; ga or gb may be
- * NULL when that input needs no gradient. */
+ * NULL when that input needs no gradient.  acc_a / acc_b: add into ga / gb
+ * instead of writing (ga is complete before gb, so both may be one buffer,
+ * for x * x). */
 int tg_binary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg,
                       const double *a, tg_intp sa, const double *b, tg_intp sb,
-                      const double *y, double *ga, double *gb);
+                      const double *y, double *ga, double *gb, int acc_a, int acc_b);
 int tg_binary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg,
                       const float *a, tg_intp sa, const float *b, tg_intp sb,
-                      const float *y, float *ga, float *gb);
+                      const float *y, float *ga, float *gb, int acc_a, int acc_b);
 
 void tg_clip_bwd_f64(tg_intp n, const double *g, const double *x, double lo, double hi, double *gx);
 void tg_clip_bwd_f32(tg_intp n, const float *g, const float *x, double lo, double hi, float *gx);

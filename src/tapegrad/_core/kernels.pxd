@@ -4,9 +4,11 @@
 # NumPy rule, which computes the same derivative.  ``donor``: a gradient
 # buffer nobody else holds, which the kernel may overwrite with its output
 # (each element is read before it is written) instead of allocating.
-cdef object unary_bwd(int kid, object g, object x, object y, object donor=*)
+# ``acc`` (``acc_a``/``acc_b``): a gradient the sweep already holds for that
+# input, same shape and dtype, which the kernel adds into and returns.
+cdef object unary_bwd(int kid, object g, object x, object y, object donor=*, object acc=*)
 cdef object binary_bwd(int kid, object g, object a, object b, object y, bint need_a, bint need_b,
-                       object donor=*)
+                       object donor=*, object acc_a=*, object acc_b=*)
 cdef object clip_bwd(object g, object x, double lo, double hi)
 cdef object where_bwd(object g, object cond, bint need_a, bint need_b)
 # prev + g into prev (inplace) or a new array; None when they do not fit.

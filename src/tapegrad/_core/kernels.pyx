@@ -23,15 +23,15 @@ cdef extern from "tg_kernels.h":
     int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
     int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
     int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *x,
-                         const double *y, double *gx) nogil
+                         const double *y, double *gx, int acc) nogil
     int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
-                         const float *y, float *gx) nogil
+                         const float *y, float *gx, int acc) nogil
     int tg_binary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *a,
                           tg_intp sa, const double *b, tg_intp sb, const double *y,
-                          double *ga, double *gb) nogil
+                          double *ga, double *gb, int acc_a, int acc_b) nogil
     int tg_binary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *a,
                           tg_intp sa, const float *b, tg_intp sb, const float *y,
-                          float *ga, float *gb) nogil
+                          float *ga, float *gb, int acc_a, int acc_b) nogil
     void tg_clip_bwd_f64(tg_intp n, const double *g, const double *x, double lo, double hi,
                          double *gx) nogil
     void tg_clip_bwd_f32(tg_intp n, const float *g, const float *x, double lo, double hi,
@@ -77,6 +77,8 @@ cdef struct Job:
     const void *y
     void *out
     void *out2
+    int acc                # add into out (and acc2: into out2) instead of writing
+    int acc2
     int rc
 
 
@@ -96,10 +98,12 @@ cdef void _unary_bwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
     cdef int rc
     if j.k == 1:
         rc = tg_unary_bwd_f64(j.kid, e - s, <const double*>j.g + s * j.sg, j.sg,
-                              <const double*>j.a + s, <const double*>j.y + s, <double*>j.out + s)
+                              <const double*>j.a + s, <const double*>j.y + s, <double*>j.out + s,
+                              j.acc)
     else:
         rc = tg_unary_bwd_f32(j.kid, e - s, <const float*>j.g + s * j.sg, j.sg,
-                              <const float*>j.a + s, <const float*>j.y + s, <float*>j.out + s)
+                              <const float*>j.a + s, <const float*>j.y + s, <float*>j.out + s,
+                              j.acc)
     if rc != 0:
         j.rc = rc
 
@@ -113,14 +117,14 @@ cdef void _binary_bwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
                                j.sa, <const double*>j.b + s * j.sb, j.sb,
                                <const double*>j.y + s if j.y != NULL else NULL,
                                <double*>j.out + s if j.out != NULL else NULL,
-                               <double*>j.out2 + s if j.out2 != NULL else NULL)
+                               <double*>j.out2 + s if j.out2 != NULL else NULL, j.acc, j.acc2)
     else:
         rc = tg_binary_bwd_f32(j.kid, e - s, <const float*>j.g + s * j.sg, j.sg,
                                <const float*>j.a + s * j.sa,
                                j.sa, <const float*>j.b + s * j.sb, j.sb,
                                <const float*>j.y + s if j.y != NULL else NULL,
                                <float*>j.out + s if j.out != NULL else NULL,
-                               <float*>j.out2 + s if j.out2 != NULL else NULL)
+                               <float*>j.out2 + s if j.out2 != NULL else NULL, j.acc, j.acc2)
     if rc != 0:
         j.rc = rc
 
@@ -424,7 +428,16 @@ cdef inline bint _one_value(object a):
     return True
 
 
-cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
+cdef inline bint _fits(object target, object like, int k):
+    """target can take a kernel's output in place: a C-contiguous array of
+    like's dtype and shape."""
+    return (target is not None and _kind(target) == k
+            and cnp.PyArray_TYPE(<cnp.ndarray>target) == cnp.PyArray_TYPE(<cnp.ndarray>like)
+            and _same_shape(target, like))
+
+
+cdef object unary_bwd(int kid, object g, object x, object y, object donor=None,
+                      object acc=None):
     cdef tg_intp sg = 1
     if _one_value(g) and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g):
         sg = 0                 # read the single value; no copy of the broadcast
@@ -438,7 +451,11 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
     cdef tg_intp n = cnp.PyArray_SIZE(<cnp.ndarray>g)
     if cnp.PyArray_SIZE(<cnp.ndarray>x) != n or cnp.PyArray_SIZE(<cnp.ndarray>y) != n:
         return None
-    out = g if sg and _can_donate(donor, g, k) else _empty(g)
+    cdef bint add_into = _fits(acc, x, k)
+    if add_into:
+        out = acc
+    else:
+        out = g if sg and _can_donate(donor, g, k) else _empty(g)
     cdef Job job
     job.kid = kid
     job.k = k
@@ -447,6 +464,7 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
     job.a = _ptr(x)
     job.y = _ptr(y)
     job.out = _ptr(out)
+    job.acc = add_into
     job.rc = 0
     with nogil:
         tg_parallel_for(n, _unary_bwd_range, &job)
@@ -456,7 +474,8 @@ cdef object unary_bwd(int kid, object g, object x, object y, object donor=None):
 
 
 cdef object binary_bwd(int kid, object g, object a, object b, object y,
-                       bint need_a, bint need_b, object donor=None):
+                       bint need_a, bint need_b, object donor=None, object acc_a=None,
+                       object acc_b=None):
     cdef tg_intp sg = 1
     cdef bint y_is_g = y is g   # an op that saved no output passes g in its place
     if _one_value(g) and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g):
@@ -493,14 +512,24 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
         return None
     # The C loops write ga completely before gb: only the last output written
     # may take over g's buffer.
+    shape_of = g            # a broadcast g still has the output's shape
+    cdef bint add_a = need_a and _fits(acc_a, shape_of, k)
+    cdef bint add_b = need_b and _fits(acc_b, shape_of, k)
+    # The C loops write ga completely before gb: only gb, the last output
+    # written, may take over g's buffer (and not when gb adds into a buffer).
     cdef bint donate = sg == 1 and _can_donate(donor, g, k)
     ga = gb = None
     if need_b:
-        gb = g if donate else _empty(g)
-        if need_a:
-            ga = _empty(g)
-    elif need_a:
-        ga = g if donate else _empty(g)
+        if add_b:
+            gb = acc_b
+            donate = False
+        else:
+            gb = g if donate else _empty(shape_of)
+    if need_a:
+        if add_a:
+            ga = acc_a
+        else:
+            ga = g if (donate and not need_b) else _empty(shape_of)
     cdef Job job
     job.kid = kid
     job.k = k
@@ -515,6 +544,8 @@ cdef object binary_bwd(int kid, object g, object a, object b, object y,
     job.y = NULL if (sg == 0 and y_is_g) else _ptr(y)
     job.out = _ptr(ga) if need_a else NULL
     job.out2 = _ptr(gb) if need_b else NULL
+    job.acc = add_a
+    job.acc2 = add_b
     job.rc = 0
     with nogil:
         tg_parallel_for(n, _binary_bwd_range, &job)
@@ -562,11 +593,13 @@ cdef object where_bwd(object g, object cond, bint need_a, bint need_b):
     return ga, gb
 
 
-def _unary_bwd(kid, g, x, y):
-    """Test hook: the native unary kernel, or None when it does not apply."""
-    return unary_bwd(kid, g, x, y)
+def _unary_bwd(kid, g, x, y, acc=None):
+    """Test hook: the native unary kernel, or None when it does not apply;
+    ``acc``: an array to add the gradient into (returned) instead."""
+    return unary_bwd(kid, g, x, y, None, acc)
 
 
-def _binary_bwd(kid, g, a, b, y, need_a=True, need_b=True):
-    """Test hook: the native binary kernel, or None when it does not apply."""
-    return binary_bwd(kid, g, a, b, y, need_a, need_b)
+def _binary_bwd(kid, g, a, b, y, need_a=True, need_b=True, acc_a=None, acc_b=None):
+    """Test hook: the native binary kernel, or None when it does not apply;
+    ``acc_a``/``acc_b``: arrays to add those gradients into instead."""
+    return binary_bwd(kid, g, a, b, y, need_a, need_b, None, acc_a, acc_b)

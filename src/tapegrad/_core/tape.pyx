@@ -371,8 +371,17 @@ cdef class Tape:
                 PyTuple_SET_ITEM(needs, j, flag)
             g_ins = None
             fresh = False
+            acc_a = acc_b = None
             if native and nd.op >= 0:
-                g_ins = _native(rec, g_outs[0], needs, donor)
+                # A gradient this sweep already owns for an input takes the
+                # kernel's output added in (one pass instead of write + sum).
+                s = self.in_slots[nd.in_start] if nd.n_in > 0 else -1
+                if s >= 0 and owned[s]:
+                    acc_a = grads[s]
+                s = self.in_slots[nd.in_start + 1] if nd.n_in > 1 else -1
+                if s >= 0 and owned[s]:
+                    acc_b = grads[s]
+                g_ins = _native(rec, g_outs[0], needs, donor, acc_a, acc_b)
                 if g_ins is _PASS:              # add: the gradient itself, shared
                     g_ins = (g_outs[0] if needs[0] else None, g_outs[0] if needs[1] else None)
                 else:
@@ -386,6 +395,8 @@ cdef class Tape:
                 g = g_ins[j]
                 if g is None:
                     continue
+                if fresh and (g is acc_a or g is acc_b):
+                    continue                    # the kernel added it in already
                 meta = self.slot_meta[s]
                 # A kernel's output is fresh and ours, and so is anything
                 # sum_to derives from it; a rule's output may alias.
@@ -429,7 +440,8 @@ _PASS = object()
 cdef int K_ADD = _kernels.KERNEL_IDS["add"]
 
 
-cdef object _native(tuple rec, object g, tuple needs, object donor):
+cdef object _native(tuple rec, object g, tuple needs, object donor, object acc_a,
+                    object acc_b):
     """The op's C kernel on raw arrays, or None when it does not apply;
     _PASS for add, whose inputs both receive g unchanged (no copy: the sweep
     never writes in place into a buffer it does not own)."""
@@ -453,7 +465,7 @@ cdef object _native(tuple rec, object g, tuple needs, object donor):
         if xa is None:
             # the op saved neither (neg, copy): any array of the right size
             xa = ya = g
-        r = unary_bwd(kid, g, xa, ya, donor)
+        r = unary_bwd(kid, g, xa, ya, donor, acc_a)
         return None if r is None else (r,)
     if kid < _kernels.BINARY_END:
         a, b = xs
@@ -462,7 +474,7 @@ cdef object _native(tuple rec, object g, tuple needs, object donor):
         ya = out._data if out is not None else g
         if aa is None or ba is None:
             return None
-        return binary_bwd(kid, g, aa, ba, ya, needs[0], needs[1], donor)
+        return binary_bwd(kid, g, aa, ba, ya, needs[0], needs[1], donor, acc_a, acc_b)
     p = rec[1]
     if prim.name == "clip":
         lo, hi = p["lo"], p["hi"]
