@@ -5,6 +5,7 @@ message (what went wrong and the fix); the rest of the wording is free.
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -260,3 +261,33 @@ def test_item_of_a_tensor_with_more_than_one_element(method):
     assert getattr(tg.array([[4.5]]), method)() == 4.5
     value = getattr(tg.array(2.0), method)()
     assert type(value) is float and value == 2.0
+
+
+class _DividesByZeroInBackward(autograd.Function):
+    def forward(self, x):
+        return x * 1.0
+
+    def backward(self, dy):
+        return dy / np.zeros_like(dy.asnumpy())
+
+
+def test_sweep_silences_rule_warnings_once_and_restores_the_callers_settings():
+    """Rules' floating-point warnings are off while a sweep runs (set once
+    per sweep); afterwards, and after a failed backward, NumPy's settings
+    are the caller's again, and a custom Function's backward runs under them."""
+    before = np.geterr()
+    x = tg.array([0.0, 4.0])
+    x.attach_grad()
+    with autograd.record():
+        y = tg.sum(tg.sqrt(x) * tg.matmul(tg.reshape(x, (1, 2)), tg.reshape(x, (2, 1))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward()                      # d sqrt at 0 is inf: no warning
+    assert np.isinf(x.grad.asnumpy()[0]) and np.geterr() == before
+    with autograd.record():
+        z = tg.sum(_DividesByZeroInBackward()(tg.sqrt(x) @ tg.reshape(x, (2, 1))))
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            z.backward()
+        assert np.geterr()["divide"] == "raise"
+    assert np.geterr() == before

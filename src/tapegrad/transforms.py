@@ -406,7 +406,11 @@ def _sweep_batched(tape, out, keep, m):
         # plain gradient, out of the sweep: the rules run on BATCH, which
         # records nothing.  retain=True: the graph may be a caller's, and
         # the next chunk sweeps it again.
-        grads = tape.sweep({out._slot: seed}, keep, True, True, BATCH, BatchHooks(n))
+        quiet = _engine.quiet_enter()
+        try:
+            grads = tape.sweep({out._slot: seed}, keep, True, True, BATCH, BatchHooks(n))
+        finally:
+            _engine.quiet_leave(quiet)
         for s, g in grads.items():
             parts.setdefault(s, [None] * len(chunks))[c] = g.v
     res = {}

@@ -70,6 +70,7 @@ cdef class Tape:
     cdef public long long serial   # creation order: newer tapes sweep first
     cdef public object owner       # the thread that records on this tape
     cdef public bint big           # holds arrays the buffer cache serves (_core/buffers)
+    cdef public bint rules         # holds nodes without a C kernel (Python rules)
     cdef object __weakref__        # the thread keeps only a weak reference
 
     cdef Py_ssize_t _new_slot(self, object shape, object dtype, Py_ssize_t node) except -1
