@@ -74,6 +74,9 @@ cdef class Tape:
     cdef object __weakref__        # the thread keeps only a weak reference
 
     cdef Py_ssize_t _new_slot(self, object shape, object dtype, Py_ssize_t node) except -1
+    cdef Py_ssize_t _open_node(self, int op, list in_slots, Py_ssize_t m) except -1
+    cdef Py_ssize_t _add_output(self, Py_ssize_t node, object shape, object dtype) except -1
+    cdef int _close_node(self, object record) except -1
     cdef Py_ssize_t push1(self, int op, list in_slots, tuple record, object shape,
                           object dtype) except -1
 

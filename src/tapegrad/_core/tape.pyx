@@ -58,22 +58,6 @@ cdef class Saved:
         self.ver = ver
         self.slot = slot
 
-    @property
-    def shape(self):
-        return self._data.shape
-
-    @property
-    def dtype(self):
-        return self._data.dtype
-
-    @property
-    def ndim(self):
-        return self._data.ndim
-
-    @property
-    def size(self):
-        return self._data.size
-
     def tensor(self, tape, cls):
         t = cls._wrap(self._data, self.ver)
         t._tape = tape
@@ -245,9 +229,10 @@ cdef class Tape:
             self.imports[s] = (older, slot)   # keeps the older tape alive
         return s
 
-    def push(self, int op, list in_slots, record, list out_metas):
-        """Append a node; return the list of its new output slots."""
-        cdef Py_ssize_t i, k = len(in_slots), m = len(out_metas)
+    cdef Py_ssize_t _open_node(self, int op, list in_slots, Py_ssize_t m) except -1:
+        """Write node n_nodes's op and input slots, with room for its m
+        outputs; the caller adds them (_add_output), then _close_node."""
+        cdef Py_ssize_t i, k = len(in_slots)
         cdef Py_ssize_t node = self.n_nodes
         _grow(<void**>&self.nodes, &self.cap_nodes, node + 1, sizeof(Node))
         _grow(<void**>&self.in_slots, &self.cap_in, self.n_in + k, sizeof(Py_ssize_t))
@@ -261,39 +246,32 @@ cdef class Tape:
         for i in range(k):
             self.in_slots[self.n_in + i] = in_slots[i]
         self.n_in += k
-        outs = []
-        for i in range(m):
-            shape, dtype = out_metas[i]
-            s = self._new_slot(shape, dtype, node)
-            self.out_slots[self.n_out + i] = s
-            outs.append(s)
-        self.n_out += m
+        return node
+
+    cdef Py_ssize_t _add_output(self, Py_ssize_t node, object shape, object dtype) except -1:
+        cdef Py_ssize_t s = self._new_slot(shape, dtype, node)
+        self.out_slots[self.n_out] = s
+        self.n_out += 1
+        return s
+
+    cdef int _close_node(self, object record) except -1:
         self.records.append(record)
         self.n_nodes += 1
+        return 0
+
+    def push(self, int op, list in_slots, record, list out_metas):
+        """Append a node; return the list of its new output slots."""
+        cdef Py_ssize_t node = self._open_node(op, in_slots, len(out_metas))
+        outs = [self._add_output(node, shape, dtype) for shape, dtype in out_metas]
+        self._close_node(record)
         return outs
 
     cdef Py_ssize_t push1(self, int op, list in_slots, tuple record, object shape,
                           object dtype) except -1:
         """push() for the common node with one output; returns its slot."""
-        cdef Py_ssize_t i, k = len(in_slots), s
-        cdef Py_ssize_t node = self.n_nodes
-        _grow(<void**>&self.nodes, &self.cap_nodes, node + 1, sizeof(Node))
-        _grow(<void**>&self.in_slots, &self.cap_in, self.n_in + k, sizeof(Py_ssize_t))
-        _grow(<void**>&self.out_slots, &self.cap_out, self.n_out + 1, sizeof(Py_ssize_t))
-        self.nodes[node].op = op
-        self.nodes[node].n_in = <int>k
-        self.nodes[node].n_out = 1
-        self.nodes[node].flags = 0
-        self.nodes[node].in_start = self.n_in
-        self.nodes[node].out_start = self.n_out
-        for i in range(k):
-            self.in_slots[self.n_in + i] = in_slots[i]
-        self.n_in += k
-        s = self._new_slot(shape, dtype, node)
-        self.out_slots[self.n_out] = s
-        self.n_out += 1
-        self.records.append(record)
-        self.n_nodes += 1
+        cdef Py_ssize_t node = self._open_node(op, in_slots, 1)
+        cdef Py_ssize_t s = self._add_output(node, shape, dtype)
+        self._close_node(record)
         return s
 
     def node(self, Py_ssize_t i):
