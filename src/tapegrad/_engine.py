@@ -226,6 +226,15 @@ def record_function(fn, inputs, outputs):
         o._slot = s
 
 
+def rule_operand(a, dtype):
+    """A forward-mode rule's view of an operand: a Python number becomes an
+    array of the result's dtype, as the reverse sweep saves it (it was a weak
+    scalar to the forward); anything else as it is."""
+    if type(a) is float or type(a) is int:
+        return np.asarray(a, dtype=dtype)
+    return a
+
+
 def _push_tangents(prim, args, p, res):
     TG = _backends()[1]
     T = Tensor
@@ -236,10 +245,7 @@ def _push_tangents(prim, args, p, res):
             levels.update(L for L in a._tangents if L <= st.max_level and L in st.open_levels)
     if not levels:
         return
-    # A Python number reaches the rules as the reverse sweep sees it: an array
-    # of the result's dtype (it was a weak scalar to the forward).
-    args = tuple(np.asarray(a, dtype=res.dtype) if type(a) is float or type(a) is int else a
-                 for a in args)
+    args = tuple(rule_operand(a, res.dtype) for a in args)
     # Outer levels first: an inner level's rule may read the output (tanh from
     # tanh(x)), which must already carry the outer levels' tangents.
     for L in sorted(levels):

@@ -56,6 +56,17 @@ def _alias(t, history=False):
     return a
 
 
+def _link_args(args, nums, what="input"):
+    """(args with those at ``nums`` replaced by their _link, the linked
+    tensors in ``nums`` order); called inside the transform's record()."""
+    a = list(args)
+    xs = []
+    for i in nums:
+        a[i] = _link(args[i], what)
+        xs.append(a[i])
+    return a, xs
+
+
 def _link(a, what="input"):
     """A fresh tensor holding a's values that the transform differentiates
     with respect to: a recorded copy of a when the caller is recording (so the
@@ -129,12 +140,8 @@ def value_and_grad(f, argnums=0):
     def vg(*args):
         single, nums = _argnums(argnums, len(args))
         keep = _needs_graph()
-        args = list(args)
-        xs = []
         with autograd.record(train_mode=autograd.is_training()):
-            for i in nums:
-                args[i] = _link(args[i])
-                xs.append(args[i])
+            args, xs = _link_args(args, nums)
             y = f(*args)
             y = _as_tensor(y, "the function's output")
             if y.size != 1:
@@ -310,7 +317,7 @@ def _jac_rev(f, args, nums):
 
     out, vjp_fn = vjp(fsel, *[args[i] for i in nums])
     if isinstance(out, tuple):
-        raise errors.ShapeError("jacobian of a function with several outputs: take one at a time")
+        raise errors.ShapeError(_MULTI_OUT)
     rows = [[] for _ in nums]
     n_out = out.size
     for k in range(n_out):
@@ -432,12 +439,8 @@ def _jac_rev_batched(f, args, nums):
     identity: the cotangents of all m output elements, stacked on a leading
     batch axis.  Returns None when the graph reaches older tapes (imports):
     the looped path handles those."""
-    a = list(args)
-    xs = []
     with autograd.record(train_mode=autograd.is_training()):
-        for i in nums:
-            a[i] = _link(args[i])
-            xs.append(a[i])
+        a, xs = _link_args(args, nums)
         out = f(*a)
     if isinstance(out, (tuple, list)):
         raise errors.ShapeError(_MULTI_OUT)
@@ -493,9 +496,7 @@ class _TangentPush:
                 self.blind = True
         if not live:
             return
-        # a Python number as the engine hands it to rules: the result's dtype
-        xs = [a._data if isinstance(a, Tensor) else
-              np.asarray(a, dtype=res.dtype) if type(a) is float or type(a) is int else a
+        xs = [a._data if isinstance(a, Tensor) else _engine.rule_operand(a, res.dtype)
               for a in args]
         t = batched_jvp(prim, ts, xs, res._data, p, self.n)
         if t is not None:
