@@ -1,10 +1,11 @@
 """Oracles and assertions shared by the test files: NumPy references for the
-composite reductions, and an allclose that reports inputs, both results and
-the tolerance on failure."""
+composite reductions, an allclose that reports inputs, both results and
+the tolerance on failure, and a custom Function with known derivatives."""
 import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad import autograd
 
 
 def arr(t):
@@ -43,3 +44,20 @@ def np_logsumexp(x, axis=None, keepdims=False):
 def np_softmax(x, axis=-1):
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
+
+
+class Cube(autograd.Function):
+    """x**3 as a custom Function: backward and jvp in tensor ops (so both are
+    differentiable again), derivative 3x**2."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x * x
+
+    def backward(self, dy):
+        x, = self.saved_tensors
+        return 3.0 * x * x * dy
+
+    def jvp(self, tx):
+        x, = self.saved_tensors
+        return 3.0 * x * x * tx

@@ -20,7 +20,7 @@ from tapegrad.ops import batching
 from tapegrad.ops.backend import NP
 from tapegrad.ops.batching import BATCH, Batched
 
-from oracles import arr, check
+from oracles import Cube, arr, check
 from op_cases import CASES, TG
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
@@ -402,20 +402,6 @@ def test_inplace_change_of_a_saved_value_still_raises():
 # --------------------------------------------------------------------------
 # custom Functions: their rules are not batch-aware
 # --------------------------------------------------------------------------
-
-class Cube(autograd.Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return x * x * x
-
-    def backward(self, dy):
-        x, = self.saved_tensors
-        return 3.0 * x * x * dy
-
-    def jvp(self, tx):
-        x, = self.saved_tensors
-        return 3.0 * x * x * tx
-
 
 class CubeNoJvp(Cube):
     jvp = None

@@ -35,7 +35,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
-from oracles import arr, check
+from oracles import Cube, arr, check
 from oracles import np_logsumexp as _lse_np
 from oracles import np_softmax as _softmax_np
 
@@ -775,18 +775,6 @@ def test_grad_create_graph_false_results_are_constants():
           rtol=1e-12, atol=1e-12, x=x0)
 
 
-class _Cube(autograd.Function):
-    """x**3 with a backward written in tensor ops (so it is differentiable again)."""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return x * x * x
-
-    def backward(self, dy):
-        x, = self.saved_tensors
-        return 3.0 * x * x * dy
-
-
 class _MulSin(autograd.Function):
     """(a, b) -> a * sin(b), two inputs, backward in tensor ops."""
 
@@ -804,7 +792,7 @@ def test_custom_function_backward_is_differentiable_again():
     x = tg.array(x0)
     x.attach_grad()
     with autograd.record():
-        y = tg.sum(_Cube()(x))
+        y = tg.sum(Cube()(x))
         g, = autograd.grad(y, x, create_graph=True)
         z = tg.sum(g * g)            # sum 9 x^4
     check("custom Function first derivative 3x^2", g, 3 * x0 ** 2, rtol=1e-12, atol=1e-12,
@@ -816,9 +804,9 @@ def test_custom_function_backward_is_differentiable_again():
 
 def test_custom_function_second_derivative_by_transforms():
     x0 = 0.8
-    d2 = tg.grad(tg.grad(lambda x: _Cube()(x)))(x0)
+    d2 = tg.grad(tg.grad(lambda x: Cube()(x)))(x0)
     check("grad(grad(Cube)) = 6x", d2, 6 * x0, rtol=1e-12, atol=1e-12, x=x0)
-    H = tg.hessian(lambda x: tg.sum(_Cube()(x)))(tg.array([1.0, -2.0]))
+    H = tg.hessian(lambda x: tg.sum(Cube()(x)))(tg.array([1.0, -2.0]))
     check("hessian of sum Cube = diag(6x)", H, np.diag([6.0, -12.0]), rtol=1e-12,
           atol=1e-12)
 

@@ -8,6 +8,8 @@ import tapegrad as tg
 from tapegrad import _engine, autograd
 from tapegrad.ops import REGISTRY
 
+from oracles import Cube
+
 LN3 = math.log(3.0)
 
 
@@ -221,18 +223,6 @@ def test_non_scalar_intermediates():
 
 
 def test_custom_function_is_a_row():
-    class Cube(autograd.Function):
-        def forward(self, x):
-            self.save_for_backward(x)
-            return x * x * x
-
-        def backward(self, dy):
-            x, = self.saved_tensors
-            return 3 * x * x * dy
-
-        def jvp(self, t):
-            return 3 * 4.0 * t          # at x = 2 only: enough for this test
-
     t = tg.evaluation_trace(lambda x: Cube()(x) + x, 2.0)
     assert col(t, "expr") == ["x_1", "Cube(v_0)", "v_1 + v_0"]
     assert col(t, "value") == [2.0, 8.0, 10.0]
