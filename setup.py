@@ -27,7 +27,12 @@ COMPILE_ARGS = ["-O3", "-Wall", "-Wno-unused-function"]
 if CHECKED:
     COMPILE_ARGS = ["-O1", "-g", "-Wall", "-Wno-unused-function"]
 
-MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+# NPY_TARGET_VERSION: the oldest NumPy C-API the extensions may call.  Set
+# on purpose: NumPy 2.0-2.2's default hides PyDataMem_SetHandler (1.22 API),
+# which the buffer cache needs, so the modules failed to load on Python
+# 3.9/3.10.  Built against NumPy >= 2, they run on NumPy >= 1.23.
+MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+          ("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")]
 
 
 def ext(name, sources, extra_args=()):

@@ -12,6 +12,35 @@ from libc.stdint cimport uint8_t
 
 cnp.import_array()
 
+# The ufunc's loop table, read through its C struct (numpy/ufuncobject.h)
+# rather than Cython's numpy declarations, whose view of it changed in
+# NumPy 2.5 (``ufunc.types`` is no longer declared there).
+cdef extern from *:
+    """
+    #include "numpy/ufuncobject.h"
+    typedef void (*tg_ufunc_loop_ptr)(void);
+    static int tg_uf_nin(PyObject *u) { return ((PyUFuncObject *)u)->nin; }
+    static int tg_uf_nout(PyObject *u) { return ((PyUFuncObject *)u)->nout; }
+    static int tg_uf_nargs(PyObject *u) { return ((PyUFuncObject *)u)->nargs; }
+    static int tg_uf_ntypes(PyObject *u) { return ((PyUFuncObject *)u)->ntypes; }
+    static int tg_uf_type(PyObject *u, int i) { return (int)((PyUFuncObject *)u)->types[i]; }
+    static tg_ufunc_loop_ptr tg_uf_loop(PyObject *u, int i) {
+        return (tg_ufunc_loop_ptr)((PyUFuncObject *)u)->functions[i];
+    }
+    static void *tg_uf_data(PyObject *u, int i) {
+        PyUFuncObject *f = (PyUFuncObject *)u;
+        return f->data != NULL ? (void *)f->data[i] : NULL;
+    }
+    """
+    ctypedef void (*tg_ufunc_loop_ptr)()
+    int tg_uf_nin(object u)
+    int tg_uf_nout(object u)
+    int tg_uf_nargs(object u)
+    int tg_uf_ntypes(object u)
+    int tg_uf_type(object u, int i)
+    tg_ufunc_loop_ptr tg_uf_loop(object u, int i)
+    void *tg_uf_data(object u, int i)
+
 cdef extern from "tg_kernels.h":
     ctypedef Py_ssize_t tg_intp
     enum:
@@ -181,9 +210,9 @@ cdef void _ufunc_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
 def ufunc_split(cnp.ufunc uf, tuple operands):
     """uf(*operands) into a new array, NumPy's loop split over the pool, or
     None when the operands do not fit (the caller then calls uf itself)."""
-    cdef int nin = uf.nin, i, t, kind = 0, typenum
+    cdef int nin = tg_uf_nin(uf), i, t, kind = 0, typenum
     cdef cnp.npy_intp n = -1
-    if uf.nout != 1 or nin != len(operands) or nin > 3:
+    if tg_uf_nout(uf) != 1 or nin != len(operands) or nin > 3:
         return None
     shape_of = None
     for x in operands:
@@ -210,8 +239,8 @@ def ufunc_split(cnp.ufunc uf, tuple operands):
     out = _empty(shape_of)
     cdef UfuncJob job
     # NumPy runs its float loops without the GIL too (they call no Python)
-    job.loop = <ufunc_loop><void*>uf.functions[found]
-    job.data = uf.data[found] if uf.data != NULL else NULL
+    job.loop = <ufunc_loop>tg_uf_loop(uf, found)
+    job.data = tg_uf_data(uf, found)
     job.nargs = nin + 1
     cdef cnp.npy_intp item = cnp.PyArray_ITEMSIZE(<cnp.ndarray>shape_of)
     for i in range(nin):
@@ -239,14 +268,15 @@ cdef int _loop_for(cnp.ufunc uf, int kind) except -2:
     if found is not None:
         return found
     cdef int t, i, idx = -1
-    for t in range(uf.ntypes):
-        for i in range(uf.nargs):
-            if <int>uf.types[t * uf.nargs + i] != kind:
+    cdef int nargs = tg_uf_nargs(uf)
+    for t in range(tg_uf_ntypes(uf)):
+        for i in range(nargs):
+            if tg_uf_type(uf, t * nargs + i) != kind:
                 break
         else:
             idx = t
             break
-    if idx >= 0 and uf.functions[idx] == NULL:
+    if idx >= 0 and tg_uf_loop(uf, idx) == NULL:
         idx = -1
     _LOOP_INDEX[key] = idx
     return idx
@@ -256,8 +286,8 @@ def ufunc_scalar(cnp.ufunc uf, tuple operands):
     """uf on 0-d float operands (and Python numbers, NumPy's weak scalars)
     through NumPy's own loop, as a 0-d array; None when they do not fit or
     the result is not finite (NumPy then runs, and warns as it does)."""
-    cdef int nin = uf.nin, i, kind = 0, typenum, idx
-    if uf.nout != 1 or nin != len(operands) or nin > 2:
+    cdef int nin = tg_uf_nin(uf), i, kind = 0, typenum, idx
+    if tg_uf_nout(uf) != 1 or nin != len(operands) or nin > 2:
         return None
     for x in operands:
         if cnp.PyArray_Check(x):
@@ -306,8 +336,8 @@ def ufunc_scalar(cnp.ufunc uf, tuple operands):
         steps[i] = 0
     args[nin] = <char*>cnp.PyArray_DATA(<cnp.ndarray>out)
     steps[nin] = 0
-    cdef ufunc_loop loop = <ufunc_loop><void*>uf.functions[idx]
-    loop(args, &count, steps, uf.data[idx] if uf.data != NULL else NULL)
+    cdef ufunc_loop loop = <ufunc_loop>tg_uf_loop(uf, idx)
+    loop(args, &count, steps, tg_uf_data(uf, idx))
     if kind == cnp.NPY_DOUBLE:
         v = (<double*>args[nin])[0]
     else:
