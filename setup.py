@@ -4,6 +4,7 @@ Cython directives live in one dict.  TAPEGRAD_CHECKED=1 turns bounds checks,
 wraparound and initialisation checks back on (CI runs one test pass so).
 """
 import os
+from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
@@ -35,10 +36,15 @@ MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
           ("NPY_TARGET_VERSION", "NPY_1_23_API_VERSION")]
 
 
+HEADERS = [str(p) for p in sorted(Path("csrc").glob("*.h"))] + \
+    [str(p) for p in sorted(Path("csrc").glob("*.def"))]
+
+
 def ext(name, sources, extra_args=()):
     return Extension(
         name,
         sources=sources,
+        depends=HEADERS,
         include_dirs=[np.get_include(), "csrc"],
         define_macros=MACROS,
         extra_compile_args=COMPILE_ARGS + list(extra_args),
@@ -53,22 +59,10 @@ core = [
     ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c",
                                    "csrc/tg_parallel.c"],
         ["-ffp-contract=off"]),
-    ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),
+    ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),   # + dispatch.pxi, backward.pxi
     ext("tapegrad._core.buffers", ["src/tapegrad/_core/buffers.pyx", "csrc/tg_buffers.c"]),
 ]
-# The per-op Python path (dispatch, Tensor, public functions) is compiled
-# too: the .py files stay the source, Cython turns their calls into C calls.
-# They keep Python's semantics (negative and out-of-range indices checked):
-# the core's unchecked directives would turn t.shape[-1] into a wild read.
-python_path = [ext(f"tapegrad.{m}", [f"src/tapegrad/{m.replace('.', '/')}.py"])
-               for m in ("_engine", "tensor", "functions", "autograd", "ops.backend",
-                         "ops.linalg", "ops.elementwise",
-                         "ops.shape", "ops.reductions", "ops._registry")]
-PYTHON_DIRECTIVES = {"language_level": "3", "boundscheck": True, "wraparound": True,
-                     "embedsignature": True}
-
 # The checked build generates its C in a directory of its own, so switching
 # between the two never reuses C generated with the other directives.
 build_dir = "build/checked" if CHECKED else None
-setup(ext_modules=cythonize(core, compiler_directives=DIRECTIVES, build_dir=build_dir)
-      + cythonize(python_path, compiler_directives=PYTHON_DIRECTIVES, build_dir=build_dir))
+setup(ext_modules=cythonize(core, compiler_directives=DIRECTIVES, build_dir=build_dir))

@@ -1,9 +1,6 @@
-/* Scalar derivative rules and the loops that apply them (see tg_kernels.h).
- *
- * The rules are written once as macros over a type T and its math
- * functions, then instantiated for double and float.  Conventions where the
- * derivative is not unique (API.md): abs and relu take 0 at 0, clip passes
- * the gradient on its closed interval, ties of maximum/minimum split it. */
+/* The native kernels (see tg_kernels.h): the rows of tg_kernels.def expanded
+ * into scalar functions and array loops, for double and float, plus the
+ * vectorised sin/cos they use. */
 #include "tg_kernels.h"
 #include <math.h>
 #include <string.h>
@@ -32,7 +29,16 @@
 #define TRIG_FAST_MAX 0x1p20
 #define TRIG_BLOCK 512
 
+#if defined(__GNUC__) || defined(__clang__)
 #define TRIG_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define TG_FMA(a, b, c) __builtin_fma(a, b, c)
+#else
+#define TRIG_ALWAYS_INLINE static __forceinline
+#define TG_FMA(a, b, c) fma(a, b, c)
+#endif
+#ifdef _MSC_VER
+#define restrict __restrict
+#endif
 
 /* x86-64 with gcc: an AVX2+FMA and an AVX-512 version of the float64 block
  * loop beside the baseline one, picked once at run time; the float32 loop
@@ -55,7 +61,7 @@ static inline double from_bits(uint64_t u) { double d; memcpy(&d, &u, sizeof d);
 TRIG_ALWAYS_INLINE void two_prod(double a, double b, double *p, double *e, const int fma_ok) {
     *p = a * b;
     if (fma_ok) {
-        *e = __builtin_fma(a, b, -*p);
+        *e = TG_FMA(a, b, -*p);
     } else {
         const double ca = 0x1.0000002p27 * a, cb = 0x1.0000002p27 * b;
         const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
@@ -217,17 +223,30 @@ static void trig_##SFX(tg_intp n, const T *restrict x, T *restrict y, uint64_t q
 TRIG_LOOP(double, f64)
 TRIG_LOOP(float, f32)
 
+/* ---- one element of sin/cos, the same bits as the array loops ------------ */
+static double trig_one_f64(double x, uint64_t quarter) {
+    double y;
+    trig_f64(1, &x, &y, quarter);
+    return y;
+}
+static float trig_one_f32(float x, uint64_t quarter) {
+    float y;
+    trig_f32(1, &x, &y, quarter);
+    return y;
+}
 
-/* Write (ACC 0) or add into (ACC 1: the sweep already holds a gradient for
+/* ---- the array loops the generated switches use -------------------------
+ * Write (ACC 0) or add into (ACC 1: the sweep already holds a gradient for
  * that input, and one pass replaces a write plus a summing pass). */
 #define TG_STORE(OUT, V, ACC) do { if (ACC) (OUT) += (V); else (OUT) = (V); } while (0)
 
 /* The incoming gradient advances by sg: 1, or 0 when it is one value
- * broadcast over the output (what sum's reverse rule produces). */
+ * broadcast over the output (what sum's reverse rule produces).  A row's
+ * expression reads g, x and y. */
 #define UNARY_ONE(T, EXPR, SG, ACC)                                             \
     for (i = 0; i < n; i++) {                                                   \
-        const T gi = g[i * (SG)], xi = x[i], yi = y[i];                          \
-        (void)xi; (void)yi;                                                     \
+        const T g = gp[i * (SG)], x = xp[i], y = yp[i];                          \
+        (void)g; (void)x; (void)y;                                              \
         TG_STORE(gx[i], EXPR, ACC);                                             \
     }
 #define UNARY_LOOPS(T, EXPR)                                                     \
@@ -241,12 +260,12 @@ TRIG_LOOP(float, f32)
 
 /* One straight loop per needed output and per stride case (both operands
  * full, or one a broadcast scalar), so each can be vectorised: no test of
- * ga/gb or multiply by a stride per element.  DA and DB read gi, ai, bi, yi. */
+ * ga/gb or multiply by a stride per element.  Expressions read g, a, b, y. */
 #define BINARY_ONE(T, OUT, EXPR, SA, SB, SG, ACC)                                \
     for (i = 0; i < n; i++) {                                                   \
-        const T gi = g[i * (SG)], ai = a[i * (SA)], bi = b[i * (SB)];            \
-        const T yi = y ? y[i] : (T)0;                                           \
-        (void)gi; (void)ai; (void)bi; (void)yi;                                 \
+        const T g = gp[i * (SG)], a = ap[i * (SA)], b = bp[i * (SB)];            \
+        const T y = yp ? yp[i] : (T)0;                                          \
+        (void)g; (void)a; (void)b; (void)y;                                     \
         TG_STORE(OUT[i], EXPR, ACC);                                            \
     }
 #define BINARY_OUT(T, OUT, EXPR, SA, SB, SG, ACC_FLAG)                           \
@@ -279,116 +298,60 @@ TRIG_LOOP(float, f32)
         else { BINARY_STRIDES(T, DA, DB, 0); }                                  \
     } while (0)
 
-#define DEFINE_KERNELS(T, SFX, LOG, POW)                       \
-                                                                                    \
-/* forward of the unary ops NumPy is slower at (elementwise.py); derivatives below */ \
-int tg_unary_fwd_##SFX(int op, tg_intp n, const T *x, T *y) {                      \
-    tg_intp i;                                                                      \
-    switch (op) {                                                                   \
-    case TG_K_NEG:     { for (i = 0; i < n; i++) y[i] = -x[i]; } break;             \
-    case TG_K_COPY:    { for (i = 0; i < n; i++) y[i] = x[i]; } break;              \
-    case TG_K_SQUARE:  { for (i = 0; i < n; i++) y[i] = x[i] * x[i]; } break;       \
-    case TG_K_RELU:    { for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : (T)0); } break; \
-    case TG_K_SIN:     trig_##SFX(n, x, y, 0); break;                               \
-    case TG_K_COS:     trig_##SFX(n, x, y, 1); break;                               \
-    default: return -1;                                                             \
-    }                                                                               \
-    return 0;                                                                       \
-}                                                                                   \
-                                                                                    \
-static inline T d_unary_##SFX(int op, T x, T y) {                                  \
-    switch (op) {                                                                   \
-    case TG_K_NEG:     return (T)-1;                                                \
-    case TG_K_EXP:     return y;                            /* d exp = exp */       \
-    case TG_K_LOG:     return (T)1 / x;                                             \
-    case TG_K_TAN:     return (T)1 + y * y;                                         \
-    case TG_K_TANH:    return (T)1 - y * y;                                         \
-    case TG_K_SQRT:    return (T)0.5 / y;                                           \
-    case TG_K_SQUARE:  return (T)2 * x;                                             \
-    case TG_K_ABS:     return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (T)0);                \
-    case TG_K_SIGMOID: return y * ((T)1 - y);                                       \
-    case TG_K_RELU:    return x > 0 ? (T)1 : (T)0;                                  \
-    default:           return (T)1;                     /* copy */                  \
-    }                                                                               \
-}                                                                                   \
-                                                                                    \
-int tg_unary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *x,     \
-                       const T *y, T *gx, int acc) {                                \
-    tg_intp i;                                                                      \
-    switch (op) {                                                                   \
-    case TG_K_EXP:     UNARY_LOOPS(T, gi * yi); break;                              \
-    case TG_K_TANH:    UNARY_LOOPS(T, gi * ((T)1 - yi * yi)); break;                \
-    case TG_K_SIGMOID: UNARY_LOOPS(T, gi * yi * ((T)1 - yi)); break;                \
-    case TG_K_LOG:     UNARY_LOOPS(T, gi / xi); break;                              \
-    case TG_K_SQRT:    UNARY_LOOPS(T, gi * (T)0.5 / yi); break;                     \
-    case TG_K_SQUARE:  UNARY_LOOPS(T, (T)2 * gi * xi); break;                       \
-    case TG_K_NEG:     UNARY_LOOPS(T, -gi); break;                                  \
-    case TG_K_COPY:    UNARY_LOOPS(T, gi); break;                                   \
-    case TG_K_TAN: case TG_K_ABS: case TG_K_RELU:                                   \
-                       UNARY_LOOPS(T, gi * d_unary_##SFX(op, xi, yi)); break;       \
-    /* d sin = cos x = sin(x + pi/2), d cos = -sin x = sin(x + pi), a block at a time */ \
-    case TG_K_SIN: case TG_K_COS: {                                                 \
-        T t[TRIG_BLOCK];                                                            \
-        const uint64_t quarter = op == TG_K_SIN ? 1 : 2;                            \
-        tg_intp i0, m;                                                              \
-        for (i0 = 0; i0 < n; i0 += m) {                                             \
-            m = n - i0 < TRIG_BLOCK ? n - i0 : TRIG_BLOCK;                          \
-            trig_##SFX(m, x + i0, t, quarter);                                      \
-            if (acc) {                                                              \
-                if (sg) { for (i = 0; i < m; i++) gx[i0 + i] += g[i0 + i] * t[i]; } \
-                else { const T g0 = g[0]; for (i = 0; i < m; i++) gx[i0 + i] += g0 * t[i]; } \
-            } else {                                                                \
-                if (sg) { for (i = 0; i < m; i++) gx[i0 + i] = g[i0 + i] * t[i]; }  \
-                else { const T g0 = g[0]; for (i = 0; i < m; i++) gx[i0 + i] = g0 * t[i]; } \
-            }                                                                       \
-        }                                                                           \
-    } break;                                                                        \
-    default:           return -1;                                                   \
-    }                                                                               \
-    return 0;                                                                       \
-}                                                                                   \
-                                                                                    \
-int tg_binary_bwd_##SFX(int op, tg_intp n, const T *g, tg_intp sg, const T *a,     \
-                        tg_intp sa, const T *b, tg_intp sb, const T *y, T *ga,      \
-                        T *gb, int acc_a, int acc_b) {                              \
-    tg_intp i;                                                                      \
-    switch (op) {                                                                   \
-    case TG_K_ADD: BINARY_LOOPS(T, gi, gi); return 0;                               \
-    case TG_K_SUB: BINARY_LOOPS(T, gi, -gi); return 0;                              \
-    case TG_K_MUL: BINARY_LOOPS(T, gi * bi, gi * ai); return 0;                     \
-    /* y = a / b: da = 1/b, db = -y/b */                                            \
-    case TG_K_DIV: BINARY_LOOPS(T, gi / bi, -gi * yi / bi); return 0;               \
-    /* y = a^b: da = b a^(b-1) (0 when b = 0), db = y ln a (0 when a = 0) */        \
-    case TG_K_POW:                                                                  \
-        BINARY_LOOPS(T, bi == 0 ? (T)0 : gi * bi * POW(ai, bi - (T)1),              \
-                     ai == 0 ? (T)0 : gi * yi * LOG(ai));                           \
-        return 0;                                                                   \
-    /* ties split the gradient evenly */                                            \
-    case TG_K_MAXIMUM:                                                              \
-        BINARY_LOOPS(T, gi * (ai == bi ? (T)0.5 : (ai > bi ? (T)1 : (T)0)),         \
-                     gi * (ai == bi ? (T)0.5 : (ai > bi ? (T)0 : (T)1)));           \
-        return 0;                                                                   \
-    case TG_K_MINIMUM:                                                              \
-        BINARY_LOOPS(T, gi * (ai == bi ? (T)0.5 : (ai < bi ? (T)1 : (T)0)),         \
-                     gi * (ai == bi ? (T)0.5 : (ai < bi ? (T)0 : (T)1)));           \
-        return 0;                                                                   \
-    default:                                                                        \
-        return -1;                                                                  \
-    }                                                                               \
-}                                                                                   \
-                                                                                    \
-void tg_clip_bwd_##SFX(tg_intp n, const T *g, const T *x, double lo, double hi, T *gx) { \
-    tg_intp i;                                                                      \
-    for (i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : (T)0;       \
-}                                                                                   \
-                                                                                    \
-void tg_where_bwd_##SFX(tg_intp n, const T *g, const uint8_t *cond, T *ga, T *gb) { \
-    tg_intp i;                                                                      \
-    for (i = 0; i < n; i++) {                                                   \
-        if (ga) ga[i] = cond[i] ? g[i] : (T)0;                                      \
-        if (gb) gb[i] = cond[i] ? (T)0 : g[i];                                      \
-    }                                                                               \
-}
+/* d sin(x + QF pi/2) = g sin(x + QD pi/2), a block of derivatives at a time */
+#define TRIG_BWD(T, TRIG, QD)                                                   \
+    do {                                                                        \
+        T t[TRIG_BLOCK];                                                        \
+        tg_intp i0, m;                                                          \
+        for (i0 = 0; i0 < n; i0 += m) {                                         \
+            m = n - i0 < TRIG_BLOCK ? n - i0 : TRIG_BLOCK;                      \
+            TRIG(m, xp + i0, t, QD);                                            \
+            if (acc) {                                                          \
+                if (sg) { for (i = 0; i < m; i++) gx[i0 + i] += gp[i0 + i] * t[i]; } \
+                else { const T g0 = gp[0]; for (i = 0; i < m; i++) gx[i0 + i] += g0 * t[i]; } \
+            } else {                                                            \
+                if (sg) { for (i = 0; i < m; i++) gx[i0 + i] = gp[i0 + i] * t[i]; } \
+                else { const T g0 = gp[0]; for (i = 0; i < m; i++) gx[i0 + i] = g0 * t[i]; } \
+            }                                                                   \
+        }                                                                       \
+    } while (0)
 
-DEFINE_KERNELS(double, f64, log, pow)
-DEFINE_KERNELS(float, f32, logf, powf)
+
+/* ---- the table the Cython layer reads ------------------------------------ */
+const tg_kernel_info tg_kernel_table[] = {
+    {"", 0, 0, 0},
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD) {#name, TG_KIND_UNARY, reads, fwd_loop},
+#define TG_UNARY_TRIG(name, reads, QF, QD) {#name, TG_KIND_UNARY, reads, 1},
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B) {#name, TG_KIND_BINARY, reads, 0},
+#define TG_CLIP(name) {#name, TG_KIND_CLIP, TG_R_X, 0},
+#define TG_WHERE(name) {#name, TG_KIND_WHERE, TG_R_NONE, 0},
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+};
+const int tg_kernel_count = (int)(sizeof tg_kernel_table / sizeof tg_kernel_table[0]);
+
+
+/* ---- the functions, once per type ---------------------------------------- */
+#define TG_T double
+#define TG_SFX(fn) fn##_f64
+#define F(fn) fn
+#include "tg_kernels_impl.h"
+#undef TG_T
+#undef TG_SFX
+#undef F
+
+/* float rows call the double functions and round once: within half an ulp
+ * nearly always (libm's float functions, like NumPy's float loops, are
+ * within one or two), at a cost that does not show beside the memory
+ * traffic of an array pass */
+#define TG_T float
+#define TG_SFX(fn) fn##_f32
+#define F(fn) (float)fn
+#include "tg_kernels_impl.h"
+#undef TG_T
+#undef TG_SFX
+#undef F

@@ -11,7 +11,7 @@ above it.  The numbers are the ones tapegrad's own rules computed.
 import math
 
 import tapegrad as tg
-from tapegrad.trace import _partial_text
+from tapegrad.teaching.trace import _partial_text
 
 
 def f(x):

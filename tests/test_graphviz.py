@@ -8,7 +8,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad import autograd
-from tapegrad.graphviz import GraphvizNotFoundError
+from tapegrad.teaching.graphviz import GraphvizNotFoundError
 
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's dot program is not installed")

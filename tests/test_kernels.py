@@ -21,7 +21,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 from tapegrad._core import kernels as K
-from tapegrad.ops import REGISTRY, Meta
+from tapegrad.ops import BY_CODE, REGISTRY, Meta
 from tapegrad.ops.backend import NP
 
 INF, NAN = np.inf, np.nan
@@ -32,18 +32,22 @@ RTOL = {np.float64: 4e-15, np.float32: 1e-6}
 
 
 def _kid(prim):
-    return K.KERNEL_IDS[prim.kernel]
+    return prim.kernel
 
 
-KERNELLED = [p for p in REGISTRY.values() if p.kernel is not None]
-UNARY = [p for p in KERNELLED if _kid(p) < K.UNARY_END]
-BINARY = [p for p in KERNELLED if K.BINARY_START <= _kid(p) < K.BINARY_END]
+def _kind(prim):
+    return K.KERNELS[prim.name].kind
+
+
+KERNELLED = [p for p in BY_CODE if p.kernel]
+UNARY = [p for p in KERNELLED if _kind(p) == K.UNARY]
+BINARY = [p for p in KERNELLED if _kind(p) == K.BINARY]
 OTHER = [p for p in KERNELLED if p not in UNARY and p not in BINARY]   # clip, where
 
 # Regular inputs per op: where the op is defined (and not at a special point).
 UNARY_DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.1, 3.0), "tan": (-1.3, 1.3)}
 UNARY_SPECIALS = {
-    "neg": [0.0, -0.0, INF, -INF, NAN, 1e300],
+    "negative": [0.0, -0.0, INF, -INF, NAN, 1e300],
     "copy": [0.0, -0.0, INF, -INF, NAN, 1e300],
     "exp": [0.0, -INF, INF, 709.0, -745.0, 100.0, NAN],
     "log": [0.0, 1e-300, INF, -1.0, NAN, 1e300],
@@ -57,14 +61,14 @@ UNARY_SPECIALS = {
     "sigmoid": [0.0, 1000.0, -1000.0, INF, -INF, 40.0, NAN],
     "relu": [0.0, -0.0, 1e-300, -1e-300, INF, -INF, NAN],
 }
-BINARY_DOMAIN = {"pow": ((0.3, 2.0), (-2.0, 2.0)), "div": ((-2.0, 2.0), (0.3, 2.0))}
+BINARY_DOMAIN = {"power": ((0.3, 2.0), (-2.0, 2.0)), "divide": ((-2.0, 2.0), (0.3, 2.0))}
 BINARY_SPECIALS = {
     "add": ([INF, -INF, NAN, 0.0, 1.0], [1.0, INF, 2.0, -0.0, -INF]),
-    "sub": ([INF, -INF, NAN, 0.0, 1.0], [1.0, INF, 2.0, -0.0, -INF]),
-    "mul": ([0.0, INF, 2.0, NAN, -0.0], [INF, 0.0, -0.0, 1.0, 3.0]),
-    "div": ([1.0, 0.0, INF, 1.0, -1.0, NAN], [0.0, 0.0, 2.0, INF, -0.0, 1.0]),
+    "subtract": ([INF, -INF, NAN, 0.0, 1.0], [1.0, INF, 2.0, -0.0, -INF]),
+    "multiply": ([0.0, INF, 2.0, NAN, -0.0], [INF, 0.0, -0.0, 1.0, 3.0]),
+    "divide": ([1.0, 0.0, INF, 1.0, -1.0, NAN], [0.0, 0.0, 2.0, INF, -0.0, 1.0]),
     # 0^0, 0^0.5 (pole of d/da), 2^0, (-2)^3 (ln of a negative), 0^2, inf^-1
-    "pow": ([0.0, 0.0, 2.0, -2.0, 0.0, INF, 1.0], [0.0, 0.5, 0.0, 3.0, 2.0, -1.0, NAN]),
+    "power": ([0.0, 0.0, 2.0, -2.0, 0.0, INF, 1.0], [0.0, 0.5, 0.0, 3.0, 2.0, -1.0, NAN]),
     # ties split the gradient; NaN and infinities
     "maximum": ([1.0, 2.0, INF, NAN, -INF, 0.0, -0.0], [1.0, 1.0, INF, 1.0, 0.0, -0.0, 0.0]),
     "minimum": ([1.0, 2.0, INF, NAN, -INF, 0.0, -0.0], [1.0, 1.0, INF, 1.0, 0.0, -0.0, 0.0]),
@@ -119,22 +123,23 @@ def _rng(*key):
 def test_kernel_ids_are_distinct_and_classified():
     values = list(K.KERNEL_IDS.values())
     assert len(set(values)) == len(values), f"two kernels share an id: {K.KERNEL_IDS}"
-    assert K.UNARY_END < K.BINARY_START < K.BINARY_END
+    assert {info.kind for info in K.KERNELS.values()} == {K.UNARY, K.BINARY, K.CLIP, K.WHERE}
 
 
 @pytest.mark.parametrize("prim", KERNELLED, ids=ids(KERNELLED))
 def test_primitive_arity_matches_its_kernel(prim):
-    kid = _kid(prim)
-    if kid < K.UNARY_END:
+    kind = _kind(prim)
+    if kind == K.UNARY:
         assert prim.nin == 1, f"{prim.name} (nin={prim.nin}) names a unary kernel"
-    elif kid < K.BINARY_END:
+    elif kind == K.BINARY:
         assert prim.nin == 2, f"{prim.name} (nin={prim.nin}) names a binary kernel"
     else:
         assert prim.name in ("clip", "where"), f"{prim.name} names a special kernel"
+    assert K.KERNEL_IDS[prim.name] == prim.kernel
 
 
 def test_every_kernel_is_named_by_a_primitive():
-    named = {p.kernel for p in KERNELLED}
+    named = {p.name for p in KERNELLED}
     assert set(K.KERNEL_IDS) == named, f"unused kernels: {set(K.KERNEL_IDS) - named}"
 
 

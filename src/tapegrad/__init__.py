@@ -14,11 +14,7 @@ from . import _core  # noqa: F401  (fails loudly if the native build is missing)
 from . import autograd, random
 from .creation import arange, array, full, ones, ones_like, zeros, zeros_like
 from .errors import TapegradError
-from .functions import (abs, add, broadcast_to, clip, concatenate, copy, cos, divide, dot, exp,
-                        expand_dims, flatten, log, log_softmax, logsumexp, matmul, max,
-                        maximum, mean, min, minimum, multiply, negative, norm, outer, power,
-                        prod, relu, reshape, sigmoid, sin, softmax, sqrt, square, squeeze,
-                        stack, subtract, sum, tan, tanh, transpose, where)
+from .functions import *  # noqa: F401,F403  (every public function of the op registry)
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -26,7 +22,7 @@ __version__ = "0.1.0"
 float32 = "float32"
 float64 = "float64"
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
-from .trace import evaluation_trace  # noqa: E402
-from .graphviz import draw, to_dot  # noqa: E402
+from .teaching.trace import evaluation_trace  # noqa: E402
+from .teaching.graphviz import draw, to_dot  # noqa: E402
 from . import optim  # noqa: E402
 from .checking import gradcheck, numerical_grad  # noqa: E402

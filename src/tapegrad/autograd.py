@@ -1,12 +1,18 @@
 """Recording scopes, backward, grad and custom Functions (MXNet semantics).
 
-The recording flag and the training flag are per thread (``_engine.STATE``)
-and every scope restores what it found, also when an exception passes.
+The recording flag and the training flag are per thread (the core's
+ThreadState) and every scope restores what it found, also when an exception
+passes; a scope object entered again while open (nested) keeps a stack of
+what it found.  backward and grad are the core's (_core/backward.pxi).
 """
+import copy
+
 import numpy as np
 
-from . import _engine, errors
-from ._engine import STATE
+from . import errors
+from ._core import tape as _tape
+from ._core.tape import get_state, is_batched, new_tape_on_next_record
+from .ops.batching import Unbatchable
 from .tensor import Tensor
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
@@ -14,19 +20,22 @@ __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_
 
 
 class _Scope:
-    """Sets (recording, training) on entry and restores the previous pair on exit."""
+    """Sets (recording, training) on entry and restores the previous pair on
+    exit.  The same object may be entered again while open: each entry
+    pushes what it found, each exit pops it."""
 
     __slots__ = ("_rec", "_train", "_saved")
 
     def __init__(self, recording, training):
         self._rec = recording
         self._train = training
+        self._saved = []
 
     def __enter__(self):
-        st = STATE
-        self._saved = (st.recording, st.training)
+        st = get_state()
+        self._saved.append((st.recording, st.training))
         if self._rec and not st.recording:
-            _engine.new_tape_on_next_record()
+            new_tape_on_next_record()
         if self._rec is not None:
             st.recording = self._rec
         if self._train is not None:
@@ -34,7 +43,8 @@ class _Scope:
         return self
 
     def __exit__(self, *exc):
-        STATE.recording, STATE.training = self._saved
+        st = get_state()
+        st.recording, st.training = self._saved.pop()
         return False
 
 
@@ -65,19 +75,11 @@ def predict_mode():
 
 
 def is_recording():
-    return bool(STATE.recording)
+    return bool(get_state().recording)
 
 
 def is_training():
-    return bool(STATE.training)
-
-
-def _as_list(x):
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return list(x)
-    return [x]
+    return bool(get_state().training)
 
 
 def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
@@ -85,33 +87,10 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
 
     Saved values are freed afterwards unless ``retain_graph``; with
     ``create_graph=True`` they are kept, since the recorded gradients in
-    ``.grad`` are functions of them and can be differentiated again."""
-    heads = _as_list(heads)
-    hgs = _as_list(head_grads)
-    if hgs is None:
-        hgs = [None] * len(heads)
-    if len(hgs) != len(heads):
-        raise errors.ShapeError(f"got {len(heads)} heads but {len(hgs)} head gradients")
-    if create_graph:
-        # The recorded gradients refer to this graph's saved values, so they
-        # stay (as in PyTorch): x.grad can be differentiated again.
-        with _Scope(True, None):
-            grads = _engine.run_backward(heads, hgs, True, True)
-    else:
-        grads = _engine.run_backward(heads, hgs, retain_graph, False)
-    for var, g in grads:
-        if var._grad is None:          # an internal variable of a transform
-            continue
-        garr = g._data if isinstance(g, Tensor) else g
-        buf = var._grad._data
-        if var._grad_req == "add":
-            buf += garr
-        else:
-            np.copyto(buf, garr, casting="same_kind")
-        var._grad._bump()
-        if create_graph and isinstance(g, Tensor):
-            # keep the recorded gradient so it can be differentiated again
-            var._grad._tape, var._grad._slot = g._tape, g._slot
+    ``.grad`` are functions of them and can be differentiated again.  A
+    backward that fails or is interrupted leaves the graph and ``.grad`` as
+    they were."""
+    _tape.backward(heads, head_grads, retain_graph, create_graph)
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False):
@@ -119,25 +98,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     (zeros for a variable the heads do not depend on); ``.grad`` untouched.
     With ``create_graph=True`` the results are recorded, so they can be
     differentiated again."""
-    heads = _as_list(heads)
-    variables = _as_list(variables)
-    hgs = _as_list(head_grads) or [None] * len(heads)
-    if retain_graph is None:
-        retain_graph = create_graph
-    for v in variables:
-        if not isinstance(v, Tensor):
-            raise TypeError(f"grad() variables must be tensors, got {type(v).__name__}")
-    with _Scope(bool(create_graph), None):
-        grads = _engine.run_backward(heads, hgs, retain_graph, create_graph, wanted=variables)
-    out = []
-    for v, g in zip(variables, grads):
-        if g is None:
-            out.append(Tensor._wrap(np.zeros(v.shape, dtype=v.dtype)))
-        elif isinstance(g, Tensor):
-            out.append(g)
-        else:
-            out.append(Tensor._wrap(g if g.flags.owndata else g.copy()))
-    return out
+    return _tape.grad(heads, variables, head_grads, retain_graph, create_graph)
 
 
 def mark_variables(variables, grad_reqs="write"):
@@ -153,8 +114,12 @@ class Function:
     Subclass it with ``forward(self, *inputs)`` returning a tensor or a tuple
     of tensors, and ``backward(self, *output_grads)`` returning one gradient
     per input; ``self.save_for_backward(*tensors)`` keeps values for
-    backward.  Apply it with ``MyOp()(x, y)``.  A backward written with
-    tapegrad ops is differentiable again (create_graph=True).
+    backward.  Apply it with ``MyOp()(x, y)``.  One instance may be applied
+    several times: each application runs on its own copy of the instance, so
+    it keeps its own saved tensors (and attributes set in forward).  Saved
+    tensors are covered by the in-place check: modifying one after the
+    forward makes backward raise.  A backward written with tapegrad ops is
+    differentiable again (create_graph=True).
 
     >>> class Square(autograd.Function):
     ...     def forward(self, x):
@@ -167,10 +132,13 @@ class Function:
 
     def __init__(self):
         self._saved = ()
+        self._saved_versions = ()
         self._n_in = 0
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
+        self._saved_versions = tuple((t._ver, t._ver.n) if isinstance(t, Tensor) else None
+                                     for t in tensors)
 
     @property
     def saved_tensors(self):
@@ -183,6 +151,12 @@ class Function:
         raise NotImplementedError("autograd.Function subclasses define backward(self, *output_grads)")
 
     def __call__(self, *inputs):
+        ctx = copy.copy(self)           # this application's own state
+        ctx._saved = ()
+        ctx._saved_versions = ()
+        return ctx._apply(inputs)
+
+    def _apply(self, inputs):
         inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         self._n_in = len(inputs)
         with pause(train_mode=is_training()):
@@ -196,8 +170,10 @@ class Function:
         # outputs get their own history: fresh tensors over the same data
         outs = tuple(Tensor._wrap(o._data) for o in outs)
         self._out_meta = [(o.shape, o.dtype) for o in outs]
-        _engine.record_function(self, inputs, outs)
-        if STATE.open_levels and any(x._tangents for x in inputs):
+        self._in_meta = [(x.shape, x.dtype) for x in inputs]
+        _tape.record_function(self, inputs, outs)
+        st = get_state()
+        if st.open_levels and any(x._tangents for x in inputs):
             self._push_tangents(inputs, outs)
         return outs[0] if single else outs
 
@@ -223,10 +199,23 @@ class Function:
                     o._tangents = {}
                 o._tangents[level] = t if isinstance(t, Tensor) else Tensor(t)
 
+    def _check_saved(self):
+        for k, (t, stamp) in enumerate(zip(self._saved, self._saved_versions)):
+            if stamp is not None and stamp[0].n != stamp[1]:
+                raise errors.InplaceModificationError(
+                    f"saved tensor {k} of the custom Function {type(self).__name__} was "
+                    f"modified in-place after forward saved it (version {stamp[1]} -> "
+                    f"{stamp[0].n}), so its backward would use the new values. Modify a copy "
+                    f"(t.copy()) or compute the new value out of place.")
+
     def _run_backward(self, g_outs, needs, B):
-        outs_meta = self._out_meta
+        self._check_saved()
         gs = []
-        for g, (shape, dtype) in zip(g_outs, outs_meta):
+        for g, (shape, dtype) in zip(g_outs, self._out_meta):
+            if is_batched(g):
+                # backward is written for one example: the batched sweep runs
+                # it once per example instead
+                raise Unbatchable(f"the custom Function {type(self).__name__}")
             if g is None:
                 g = np.zeros(shape, dtype=dtype)
             gs.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
@@ -238,10 +227,24 @@ class Function:
                 f"{type(self).__name__}.backward returned {len(res)} gradient(s) but forward "
                 f"took {self._n_in} input(s): return one gradient per input (None for none).")
         out = []
-        for r in res:
+        for k, r in enumerate(res):
             if r is None:
                 out.append(None)
-            elif B.native:
+                continue
+            shape, dtype = self._in_meta[k]
+            rshape = tuple(np.shape(r._data if isinstance(r, Tensor) else r))
+            if rshape != tuple(shape):
+                try:
+                    np.broadcast_shapes(rshape, tuple(shape))
+                    ok = len(rshape) >= len(shape) and np.broadcast_shapes(rshape, shape) == rshape
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise errors.FunctionError(
+                        f"{type(self).__name__}.backward returned a gradient of shape {rshape} "
+                        f"for input {k}, which has shape {tuple(shape)}: return a gradient of "
+                        f"the input's shape (or one that broadcasts to the output's shape).")
+            if B.native:
                 arr = r._data if isinstance(r, Tensor) else np.asarray(r)
                 out.append(np.array(arr, copy=True))   # never alias a saved tensor
             else:

@@ -23,14 +23,20 @@ are few, reverse when outputs are few: gradients of scalar losses are
 reverse mode's home ground.
 """
 import contextlib
-import math
 
 import numpy as np
 
-from . import _engine, autograd, errors
-from ._engine import STATE
-from .ops.batching import BATCH, Batched, BatchHooks, OneHot, batched_jvp
+from . import autograd, errors
+from . import functions as F
+from ._core.tape import get_state, quiet_enter, quiet_leave
+from .ops.backend import rule_operand
+from .ops.batching import BATCH, Batched, BatchRunner, OneHot, batched_jvp
 from .tensor import Tensor
+
+
+def _requires(t):
+    """Whether ops on t are recorded: a variable, or recorded history."""
+    return t._leaf or t._tape is not None
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
@@ -72,9 +78,8 @@ def _link(a, what="input"):
     with respect to: a recorded copy of a when the caller is recording (so the
     caller's graph sees through the transform), else a new internal variable."""
     a = _as_tensor(a, what)
-    if STATE.recording and _engine.requires(a):
-        from .functions import copy
-        return copy(a)
+    if get_state().recording and _requires(a):
+        return F.copy(a)
     x = _alias(a)
     x._leaf = True                      # a variable with no .grad buffer
     return x
@@ -101,7 +106,8 @@ def _argnums(argnums, nargs):
 def _needs_graph():
     """Whether results must stay differentiable: the caller records, or
     tangents (forward-over-reverse) must flow through the backward pass."""
-    return STATE.recording or bool(STATE.open_levels)
+    st = get_state()
+    return st.recording or bool(st.open_levels)
 
 
 def _zeros_like(x):
@@ -225,7 +231,7 @@ def jvp(f, primals, tangents):
         raise errors.ShapeError(
             f"jvp needs one tangent per primal: got {len(primals)} primal(s) and "
             f"{len(tangents)} tangent(s)")
-    st = STATE
+    st = get_state()
     level = st.next_level
     st.next_level += 1
     saved = st.open_levels
@@ -234,9 +240,8 @@ def jvp(f, primals, tangents):
         xs = []
         for p, t in zip(primals, tangents):
             x = _as_tensor(p, "primal")
-            if STATE.recording and _engine.requires(x):
-                from .functions import copy
-                x = copy(x)
+            if st.recording and _requires(x):
+                x = F.copy(x)
             else:
                 x = _alias(x)
             tt = _as_tensor(t, "tangent")
@@ -256,7 +261,7 @@ def jvp(f, primals, tangents):
             touts.append(t if t is not None else _zeros_like(o))
     finally:
         st.open_levels = saved
-    keep = STATE.recording
+    keep = st.recording
     outs = [_strip(_release(o, keep), level) for o in outs]
     touts = [_strip(_release(t, keep), level) for t in touts]
     if multi:
@@ -306,7 +311,7 @@ def jacobian(f, argnums=0, mode="rev"):
 
 
 def _jac_rev(f, args, nums):
-    from .functions import reshape, stack
+    reshape, stack = F.reshape, F.stack
     keep = _needs_graph()
 
     def fsel(*sel):
@@ -339,7 +344,7 @@ def _jac_rev(f, args, nums):
 
 
 def _jac_fwd(f, args, nums):
-    from .functions import reshape, stack
+    reshape, stack = F.reshape, F.stack
     keep = _needs_graph()
     res = []
     for i in nums:
@@ -399,7 +404,7 @@ def _sweep_batched(tape, out, keep, m):
     sweep back from ``out`` reaches, seeded with the identity: in one sweep,
     or in chunks of output rows if the widest value on the tape times m
     would exceed MAX_BATCH_ELEMENTS."""
-    widest = max(math.prod(shape) for shape, _ in tape.slot_meta)
+    widest = tape.widest_slot()
     width = max(1, MAX_BATCH_ELEMENTS // max(widest, 1))
     if width >= m:
         chunks = [(_seed(out.shape, out.dtype), m)]
@@ -409,15 +414,14 @@ def _sweep_batched(tape, out, keep, m):
                   for k in range(0, m, width)]
     parts = {}
     for c, (seed, n) in enumerate(chunks):
-        # create_graph=True only keeps the native kernels, which take one
-        # plain gradient, out of the sweep: the rules run on BATCH, which
-        # records nothing.  retain=True: the graph may be a caller's, and
-        # the next chunk sweeps it again.
-        quiet = _engine.quiet_enter()
+        # Not native: the C kernels take one plain gradient, so every rule
+        # runs on BATCH, which records nothing.  The sweep frees nothing: the
+        # graph may be a caller's, and the next chunk sweeps it again.
+        quiet = quiet_enter()
         try:
-            grads = tape.sweep({out._slot: seed}, keep, True, True, BATCH, BatchHooks(n))
+            grads, _ = tape.sweep({out._slot: seed}, keep, False, BATCH, BatchRunner(n))
         finally:
-            _engine.quiet_leave(quiet)
+            quiet_leave(quiet)
         for s, g in grads.items():
             parts.setdefault(s, [None] * len(chunks))[c] = g.v
     res = {}
@@ -470,7 +474,7 @@ def _jac_rev_batched(f, args, nums):
 
 
 class _TangentPush:
-    """Observer (``STATE.observers``) that pushes a batch of n tangents through
+    """Observer (the thread state's ``observers``) that pushes a batch of n tangents through
     every op f runs, keyed by id of the op's result (the tensor is kept too,
     so the id is not reused while f runs)."""
 
@@ -490,13 +494,13 @@ class _TangentPush:
                 live = True
                 continue
             ts.append(None)
-            if isinstance(a, Tensor) and _engine.requires(a):
+            if isinstance(a, Tensor) and _requires(a):
                 # Recorded, yet not seen here: the output of a custom Function
                 # (made outside apply), which may depend on x.
                 self.blind = True
         if not live:
             return
-        xs = [a._data if isinstance(a, Tensor) else _engine.rule_operand(a, res.dtype)
+        xs = [a._data if isinstance(a, Tensor) else rule_operand(a, res.dtype)
               for a in args]
         t = batched_jvp(prim, ts, xs, res._data, p, self.n)
         if t is not None:
@@ -515,19 +519,20 @@ def _jac_fwd_batched(f, args, nums):
         with autograd.record(train_mode=autograd.is_training()):
             x = a[i] = _link(args[i])
             push = _TangentPush(x, _seed(x.shape, x.dtype))
-            saved = STATE.observers
-            STATE.observers = saved + (push,)
+            st = get_state()
+            saved = st.observers
+            st.observers = saved + (push,)
             try:
                 out = f(*a)
             finally:
-                STATE.observers = saved
+                st.observers = saved
         if isinstance(out, (tuple, list)):
             raise errors.ShapeError(_MULTI_OUT)
         out = _as_tensor(out, "the function's output")
         e = push.tangents.get(id(out))
         if e is None or e[0] is not out:
             e = None
-        if push.blind or (e is None and _engine.requires(out)):
+        if push.blind or (e is None and _requires(out)):
             return None
         if e is None:
             res.append(Tensor._wrap(np.zeros(out.shape + x.shape, dtype=out.dtype)))
@@ -563,7 +568,7 @@ def hvp(f, primals, v):
             raise errors.ShapeError(
                 f"hvp needs a scalar function, this one returned shape {y.shape}")
         gs = _grads([y], xs, [None], True)
-        from .functions import multiply, sum as tsum
+        multiply, tsum = F.multiply, F.sum
         dot = None
         for g, vi, x in zip(gs, vs, xs):
             vt = _as_tensor(vi, "v")

@@ -13,3 +13,12 @@ cdef object clip_bwd(object g, object x, double lo, double hi)
 cdef object where_bwd(object g, object cond, bint need_a, bint need_b)
 # prev + g into prev (inplace) or a new array; None when they do not fit.
 cdef object accumulate(object prev, object g, bint inplace)
+# The kernel table (csrc/tg_kernels.def): a row's kind (UNARY, BINARY, CLIP,
+# WHERE; 0 for no row) and what its backward reads (READS_* bits).
+cdef int kernel_kind(int kid) noexcept nogil
+cdef int kernel_reads(int kid) noexcept nogil
+# 0-d operands as C numbers (computed in float when f32): a row's forward
+# into *out and its backward into *ga, *gb; nonzero for an id without them.
+cdef int scalar_fwd(int kid, bint f32, double a, double b, double *out) noexcept nogil
+cdef int scalar_bwd(int kid, bint f32, double g, double a, double b, double y, double *ga,
+                    double *gb) noexcept nogil

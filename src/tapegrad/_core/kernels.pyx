@@ -43,12 +43,15 @@ cdef extern from *:
 
 cdef extern from "tg_kernels.h":
     ctypedef Py_ssize_t tg_intp
-    enum:
-        TG_K_NONE, TG_K_NEG, TG_K_EXP, TG_K_LOG, TG_K_SIN, TG_K_COS, TG_K_TAN, TG_K_TANH,
-        TG_K_SQRT, TG_K_SQUARE, TG_K_ABS, TG_K_SIGMOID, TG_K_RELU, TG_K_COPY,
-        TG_K_UNARY_END,
-        TG_K_ADD, TG_K_SUB, TG_K_MUL, TG_K_DIV, TG_K_POW, TG_K_MAXIMUM, TG_K_MINIMUM,
-        TG_K_BINARY_END, TG_K_CLIP, TG_K_WHERE
+    ctypedef struct tg_kernel_info:
+        const char *name
+        int kind
+        int reads
+        int fwd_loop
+    const tg_kernel_info tg_kernel_table[]
+    const int tg_kernel_count
+    int TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE
+    int TG_R_X, TG_R_A, TG_R_B, TG_R_Y
     int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
     int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
     int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *x,
@@ -61,6 +64,12 @@ cdef extern from "tg_kernels.h":
     int tg_binary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *a,
                           tg_intp sa, const float *b, tg_intp sb, const float *y,
                           float *ga, float *gb, int acc_a, int acc_b) nogil
+    int tg_scalar_fwd_f64(int op, double a, double b, double *out) nogil
+    int tg_scalar_fwd_f32(int op, float a, float b, float *out) nogil
+    int tg_scalar_bwd_f64(int op, double g, double a, double b, double y, double *ga,
+                          double *gb) nogil
+    int tg_scalar_bwd_f32(int op, float g, float a, float b, float y, float *ga,
+                          float *gb) nogil
     void tg_clip_bwd_f64(tg_intp n, const double *g, const double *x, double lo, double hi,
                          double *gx) nogil
     void tg_clip_bwd_f32(tg_intp n, const float *g, const float *x, double lo, double hi,
@@ -70,17 +79,59 @@ cdef extern from "tg_kernels.h":
     void tg_where_bwd_f32(tg_intp n, const float *g, const uint8_t *cond, float *ga,
                           float *gb) nogil
 
-#: name -> kernel id; the op table refers to kernels by these names.
-KERNEL_IDS = {
-    "neg": TG_K_NEG, "exp": TG_K_EXP, "log": TG_K_LOG, "sin": TG_K_SIN, "cos": TG_K_COS,
-    "tan": TG_K_TAN, "tanh": TG_K_TANH, "sqrt": TG_K_SQRT, "square": TG_K_SQUARE,
-    "abs": TG_K_ABS, "sigmoid": TG_K_SIGMOID, "relu": TG_K_RELU, "copy": TG_K_COPY,
-    "add": TG_K_ADD, "sub": TG_K_SUB, "mul": TG_K_MUL, "div": TG_K_DIV, "pow": TG_K_POW,
-    "maximum": TG_K_MAXIMUM, "minimum": TG_K_MINIMUM, "clip": TG_K_CLIP, "where": TG_K_WHERE,
-}
-UNARY_END = TG_K_UNARY_END
-BINARY_START = TG_K_ADD
-BINARY_END = TG_K_BINARY_END
+
+class KernelInfo(tuple):
+    """(id, kind, reads, fwd_loop) of a row of csrc/tg_kernels.def."""
+    __slots__ = ()
+    id = property(lambda self: self[0])
+    kind = property(lambda self: self[1])
+    reads = property(lambda self: self[2])
+    fwd_loop = property(lambda self: bool(self[3]))
+
+
+#: The kinds of rows and the bits of ``reads`` (what a backward reads).
+UNARY, BINARY, CLIP, WHERE = TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE
+READS_X, READS_A, READS_B, READS_Y = TG_R_X, TG_R_A, TG_R_B, TG_R_Y
+
+#: row name -> KernelInfo, read from the C table (the op registry refers to
+#: kernels by these names; nothing else spells them).
+KERNELS = {}
+cdef int _k
+for _k in range(1, tg_kernel_count):
+    KERNELS[tg_kernel_table[_k].name.decode()] = KernelInfo(
+        (_k, tg_kernel_table[_k].kind, tg_kernel_table[_k].reads, tg_kernel_table[_k].fwd_loop))
+#: row name -> id
+KERNEL_IDS = {name: info[0] for name, info in KERNELS.items()}
+
+
+cdef int kernel_kind(int kid) noexcept nogil:
+    return tg_kernel_table[kid].kind if 0 < kid < tg_kernel_count else 0
+
+
+cdef int kernel_reads(int kid) noexcept nogil:
+    return tg_kernel_table[kid].reads if 0 < kid < tg_kernel_count else 0
+
+
+cdef int scalar_fwd(int kid, bint f32, double a, double b, double *out) noexcept nogil:
+    cdef float r
+    cdef int rc
+    if f32:
+        rc = tg_scalar_fwd_f32(kid, <float>a, <float>b, &r)
+        out[0] = r
+        return rc
+    return tg_scalar_fwd_f64(kid, a, b, out)
+
+
+cdef int scalar_bwd(int kid, bint f32, double g, double a, double b, double y, double *ga,
+                    double *gb) noexcept nogil:
+    cdef float ra = 0, rb = 0
+    cdef int rc
+    if f32:
+        rc = tg_scalar_bwd_f32(kid, <float>g, <float>a, <float>b, <float>y, &ra, &rb)
+        ga[0] = ra
+        gb[0] = rb
+        return rc
+    return tg_scalar_bwd_f64(kid, g, a, b, y, ga, gb)
 
 
 # ---- splitting big loops over the cores (csrc/tg_parallel.c) -----------------
@@ -207,6 +258,31 @@ cdef void _ufunc_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
     j.loop(args, &count, j.steps, j.data)
 
 
+cdef dict _LOOP_INDEX = {}
+
+
+cdef int _loop_for(cnp.ufunc uf, int kind) except -2:
+    """Index of uf's loop taking and giving ``kind`` (NPY_DOUBLE/NPY_FLOAT)
+    throughout, -1 if none; cached per ufunc and dtype."""
+    key = (id(uf), kind)
+    found = _LOOP_INDEX.get(key)
+    if found is not None:
+        return found
+    cdef int t, i, idx = -1
+    cdef int nargs = tg_uf_nargs(uf)
+    for t in range(tg_uf_ntypes(uf)):
+        for i in range(nargs):
+            if tg_uf_type(uf, t * nargs + i) != kind:
+                break
+        else:
+            idx = t
+            break
+    if idx >= 0 and tg_uf_loop(uf, idx) == NULL:
+        idx = -1
+    _LOOP_INDEX[key] = idx
+    return idx
+
+
 def ufunc_split(cnp.ufunc uf, tuple operands):
     """uf(*operands) into a new array, NumPy's loop split over the pool, or
     None when the operands do not fit (the caller then calls uf itself)."""
@@ -251,99 +327,6 @@ def ufunc_split(cnp.ufunc uf, tuple operands):
     job.steps[nin] = item
     with nogil:
         tg_parallel_for(n, _ufunc_range, &job)
-    return out
-
-
-# The same loops on 0-d operands: a ufunc call costs ~4,000 instructions
-# before and after its one element (type resolution, an iterator, a scalar
-# result turned back into an array); the loop itself a few dozen.
-cdef dict _LOOP_INDEX = {}
-
-
-cdef int _loop_for(cnp.ufunc uf, int kind) except -2:
-    """Index of uf's loop taking and giving ``kind`` (NPY_DOUBLE/NPY_FLOAT)
-    throughout, -1 if none; cached per ufunc and dtype."""
-    key = (id(uf), kind)
-    found = _LOOP_INDEX.get(key)
-    if found is not None:
-        return found
-    cdef int t, i, idx = -1
-    cdef int nargs = tg_uf_nargs(uf)
-    for t in range(tg_uf_ntypes(uf)):
-        for i in range(nargs):
-            if tg_uf_type(uf, t * nargs + i) != kind:
-                break
-        else:
-            idx = t
-            break
-    if idx >= 0 and tg_uf_loop(uf, idx) == NULL:
-        idx = -1
-    _LOOP_INDEX[key] = idx
-    return idx
-
-
-def ufunc_scalar(cnp.ufunc uf, tuple operands):
-    """uf on 0-d float operands (and Python numbers, NumPy's weak scalars)
-    through NumPy's own loop, as a 0-d array; None when they do not fit or
-    the result is not finite (NumPy then runs, and warns as it does)."""
-    cdef int nin = tg_uf_nin(uf), i, kind = 0, typenum, idx
-    if tg_uf_nout(uf) != 1 or nin != len(operands) or nin > 2:
-        return None
-    for x in operands:
-        if cnp.PyArray_Check(x):
-            if cnp.PyArray_NDIM(<cnp.ndarray>x) != 0:
-                return None
-            typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
-            if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
-                return None
-            if kind == 0:
-                kind = typenum
-            elif kind != typenum:
-                return None
-        elif type(x) is not float and type(x) is not int:
-            return None
-    if kind == 0:
-        return None
-    idx = _loop_for(uf, kind)
-    if idx < 0:
-        return None
-    cdef double dv[3]
-    cdef float fv[3]
-    cdef double v
-    for i in range(nin):
-        x = operands[i]
-        if cnp.PyArray_Check(x):
-            if kind == cnp.NPY_DOUBLE:
-                dv[i] = (<double*>cnp.PyArray_DATA(<cnp.ndarray>x))[0]
-            else:
-                fv[i] = (<float*>cnp.PyArray_DATA(<cnp.ndarray>x))[0]
-            continue
-        if type(x) is int and not (-9007199254740992 <= x <= 9007199254740992):
-            return None                     # not exact as a double: NumPy decides
-        v = <double>x
-        if kind == cnp.NPY_DOUBLE:
-            dv[i] = v
-        else:
-            fv[i] = <float>v
-            if fv[i] - fv[i] != 0 and v - v == 0:
-                return None                 # overflows float32: NumPy decides
-    out = cnp.PyArray_EMPTY(0, NULL, kind, 0)
-    cdef char *args[3]
-    cdef cnp.npy_intp count = 1
-    cdef cnp.npy_intp steps[3]
-    for i in range(nin):
-        args[i] = <char*>&dv[i] if kind == cnp.NPY_DOUBLE else <char*>&fv[i]
-        steps[i] = 0
-    args[nin] = <char*>cnp.PyArray_DATA(<cnp.ndarray>out)
-    steps[nin] = 0
-    cdef ufunc_loop loop = <ufunc_loop>tg_uf_loop(uf, idx)
-    loop(args, &count, steps, tg_uf_data(uf, idx))
-    if kind == cnp.NPY_DOUBLE:
-        v = (<double*>args[nin])[0]
-    else:
-        v = (<float*>args[nin])[0]
-    if v - v != 0:                          # inf or nan: NumPy recomputes and warns
-        return None
     return out
 
 
@@ -633,3 +616,19 @@ def _binary_bwd(kid, g, a, b, y, need_a=True, need_b=True, acc_a=None, acc_b=Non
     """Test hook: the native binary kernel, or None when it does not apply;
     ``acc_a``/``acc_b``: arrays to add those gradients into instead."""
     return binary_bwd(kid, g, a, b, y, need_a, need_b, None, acc_a, acc_b)
+
+
+def _scalar_fwd(int kid, bint f32, double a, double b=0.0):
+    """Test hook: a row's 0-d forward on C numbers, or None if it has none."""
+    cdef double y = 0
+    if scalar_fwd(kid, f32, a, b, &y) != 0:
+        return None
+    return y
+
+
+def _scalar_bwd(int kid, bint f32, double g, double a, double b, double y):
+    """Test hook: a row's 0-d backward (ga, gb), or None if it has none."""
+    cdef double ga = 0, gb = 0
+    if scalar_bwd(kid, f32, g, a, b, y, &ga, &gb) != 0:
+        return None
+    return ga, gb

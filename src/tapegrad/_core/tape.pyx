@@ -1,11 +1,16 @@
-"""The tape: contiguous node arrays and the reverse sweep over them.
+"""The tape: contiguous node arrays, and the reverse sweep over them.
 
 Why this shape: nodes are appended in evaluation order, so walking the array
-backwards is a topological order (no sort, no recursion; a 100,000-node chain
-is a loop).  A node is a C struct: its op code and the offsets of its input
-and output slot ids in two flat int arrays.  What a node saved for its
-backward sits in ``records`` at the node's index and is dropped when a
-backward that used it finishes, unless ``retain_graph``.
+backwards is a topological order (no sort, no recursion; a 1,000,000-node
+chain is a loop).  A node is a C struct (tape.pxd): its op, the offsets of
+its input and output slot ids in two flat arrays, the version stamps of what
+it saved, and either its saved values inline (a 0-d op of a kernel row: the
+operands and the output as C doubles, ``SCALAR``) or one record object
+(``(prim, params, xs, out)``) holding arrays.  Nothing the cyclic garbage
+collector walks grows with the tape: records hold arrays, ``Saved`` values
+and numbers, never tensors with history, and sit in C memory.  (A custom
+Function's record may hold anything, so it lives in ``pyrecs``, a dict the
+collector sees.)
 
 A tape starts at each outermost ``record()``.  A tensor recorded on an older
 tape enters a newer one through an import slot (``imports``: slot -> (older
@@ -13,34 +18,50 @@ tape, its slot)); backward sweeps the newest tape first and hands the
 gradients of import slots on to the older tapes.  So a graph dies with its
 own tensors, however long some other recorded tensor lives.
 
-Gradients live in a dict slot -> buffer while a sweep runs.  An empty slot
-means zero and is skipped; a slot's buffer is popped once its producer has
-consumed it; a second contribution is added in place when the sweep owns
-the buffer.
+The sweep keeps per-slot gradients in C arrays: a double for a 0-d slot on
+the native path (so a chain of scalar ops sweeps without one Python object),
+an array otherwise.  An empty slot means zero and is skipped.  Nothing is
+freed until the whole backward (the sweep and the writing of ``.grad``) has
+succeeded, and pending signals are checked every few thousand nodes: an
+interrupted or failed backward leaves the graph as it was.
 """
 cimport cython
+import threading
+import weakref
+
 import numpy as np
 cimport numpy as cnp
-from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
-from cpython.ref cimport Py_INCREF
-from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.pythread cimport PyThread_tss_create, PyThread_tss_get, PyThread_tss_set
+from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
+from libc.math cimport isfinite
+from libc.string cimport memset
 
-from tapegrad._core.kernels cimport accumulate, unary_bwd, binary_bwd, clip_bwd, where_bwd
+from tapegrad._core cimport buffers
+from tapegrad._core.kernels cimport (accumulate, binary_bwd, clip_bwd, kernel_kind, kernel_reads,
+                                     scalar_bwd, scalar_fwd, unary_bwd, where_bwd)
 from tapegrad._core import kernels as _kernels
+
+from .. import errors
 
 cnp.import_array()
 
-cdef int FREED = 1
+# Thread-state mode bits: what apply must look at beyond computing.
+RECORDING, LEVELS, OBSERVED = 1, 2, 4
+cdef int M_RECORDING = 1, M_LEVELS = 2, M_OBSERVED = 4
+cdef int K_UNARY = _kernels.UNARY, K_BINARY = _kernels.BINARY
+cdef int K_CLIP = _kernels.CLIP, K_WHERE = _kernels.WHERE
+cdef int R_A = _kernels.READS_A, R_B = _kernels.READS_B, R_Y = _kernels.READS_Y
+
+# Pending signals (Ctrl-C) are looked at every this many nodes of a sweep.
+cdef Py_ssize_t SIGNAL_EVERY = 4096
 
 
 # ---- what a node keeps -------------------------------------------------------
-# Why these small types: a long recording keeps one record per node alive, and
-# CPython's cyclic collector walks every tracked container at each full
-# collection.  Records used to hold the tensors themselves (and through them
-# the tape: a cycle per node), so a 100,000-op chain spent 1.4 of its 1.9 s in
-# the collector.  None of the three types below can be part of a cycle (they
-# hold only arrays, numbers and tuples of numbers), so they opt out of the
-# collector, and a record made of them is freed by reference counting alone.
+# None of these can be part of a reference cycle (they hold arrays, numbers
+# and tuples of numbers), so they opt out of the cyclic collector.
 
 @cython.no_gc
 cdef class Version:
@@ -50,83 +71,19 @@ cdef class Version:
 
 @cython.no_gc
 cdef class Saved:
-    """A tensor recorded on the tape that saves it (an input or output of a
-    node): its array, version counter and slot.  ``tensor(tape)`` rebuilds
-    the tensor, history included, for rules run with create_graph."""
+    """A tensor recorded on the tape that saves it: its array, version
+    counter and slot.  ``tensor(tape)`` rebuilds the tensor, history
+    included, for rules run with create_graph."""
     def __init__(self, data, Version ver, Py_ssize_t slot):
         self._data = data
         self.ver = ver
         self.slot = slot
 
-    def tensor(self, tape, cls):
-        t = cls._wrap(self._data, self.ver)
+    def tensor(self, tape):
+        t = new_tensor(self._data, self.ver)
         t._tape = tape
         t._slot = self.slot
         return t
-
-
-@cython.no_gc
-cdef class Primitive:
-    """An entry of the op table (ops/_registry.py builds and registers them).
-
-    A C type outside the cyclic collector: entries live as long as the
-    program, and a node's record holding one (and otherwise only arrays,
-    numbers and Saved values) is untracked by the collector's first pass
-    instead of being walked at every full collection."""
-
-    def __init__(self, name, forward, vjp, jvp, nin=1, saves=(), save_out=False,
-                 kernel=None, label=None, linear=False, elementwise=False, doc=""):
-        self.name = name
-        self.forward = forward
-        self.vjp = vjp
-        self.jvp = jvp
-        self.nin = nin
-        self.saves = tuple(saves)
-        self.save_out = save_out
-        self.kernel = kernel
-        self.label = label or (name + "({0})")
-        self.linear = linear
-        self.elementwise = elementwise
-        self.doc = doc
-        self.partials = None
-        self.code = -1
-
-    def __repr__(self):
-        return f"<primitive {self.name}>"
-
-
-cdef class TensorBase:
-    """The C fields of tapegrad.Tensor (see tape.pxd); the class in tensor.py
-    derives from it and holds the whole API."""
-
-
-cdef TensorBase new_tensor(type cls, object data, Version ver):
-    """A tensor of class ``cls`` over ``data``, with no history."""
-    cdef TensorBase t = TensorBase.__new__(cls)
-    t._data = data
-    t._slot = -1
-    t._ver = Version.__new__(Version) if ver is None else ver
-    return t
-
-
-cdef Saved new_saved(object data, Version ver, Py_ssize_t slot):
-    cdef Saved r = Saved.__new__(Saved)
-    r._data = data
-    r.ver = ver
-    r.slot = slot
-    return r
-
-
-cdef Meta new_meta(tuple shape, object dtype):
-    cdef Meta r = Meta.__new__(Meta)
-    r.shape = shape
-    r.dtype = dtype
-    return r
-
-
-def _new_tensor(cls, data, ver=None):
-    """new_tensor for Python callers (Tensor._wrap)."""
-    return new_tensor(cls, data, ver)
 
 
 @cython.no_gc
@@ -147,6 +104,159 @@ cdef class Meta:
             n *= k
         return n
 
+
+cdef class TensorBase:
+    """The C fields of a tensor (tape.pxd).  The operators live on
+    _core.tensor.CoreTensor, the Python API on tapegrad.Tensor."""
+
+
+# The class of the tensors the core makes (tapegrad.Tensor, registered by
+# tensor.py when it is defined: the core sits below it).
+cdef type _tensor_type = TensorBase
+
+
+def set_tensor_type(type cls):
+    global _tensor_type
+    if not issubclass(cls, TensorBase):
+        raise TypeError("the tensor type must derive from TensorBase")
+    _tensor_type = cls
+
+
+def tensor_type():
+    return _tensor_type
+
+
+cdef TensorBase new_tensor(object data, Version ver):
+    """A tensor over ``data`` with no history."""
+    cdef TensorBase t = TensorBase.__new__(_tensor_type)
+    t._data = data
+    t._slot = -1
+    t._ver = Version.__new__(Version) if ver is None else ver
+    return t
+
+
+def wrap(data, ver=None):
+    """new_tensor for Python callers: a tensor over ``data`` (no copy, no checks)."""
+    return new_tensor(data, ver)
+
+
+cdef Saved new_saved(object data, Version ver, Py_ssize_t slot):
+    cdef Saved r = Saved.__new__(Saved)
+    r._data = data
+    r.ver = ver
+    r.slot = slot
+    return r
+
+
+cdef Meta new_meta(tuple shape, object dtype):
+    cdef Meta r = Meta.__new__(Meta)
+    r.shape = shape
+    r.dtype = dtype
+    return r
+
+
+# ---- per-thread state ----------------------------------------------------------
+cdef class ThreadState:
+    """What a thread records into: the recording and training flags, the
+    forward-mode levels open (``tg.jvp`` nesting), observers (traces), its
+    current tape.  ``mode`` sums up the first three in bits, so the dispatch
+    reads one C int per op."""
+
+    def __init__(self):
+        self._recording = False
+        self.training = False
+        self.array_mode = False
+        self._open_levels = frozenset()
+        self._observers = ()
+        self.tape_ref = None
+        self.next_level = 1
+        self.max_level = 1 << 30
+        self.err_outside = None
+        self.mode = 0
+
+    cdef void _update(self):
+        self.mode = ((M_RECORDING if self._recording else 0)
+                     | (M_LEVELS if self._open_levels else 0)
+                     | (M_OBSERVED if self._observers else 0))
+
+    @property
+    def recording(self):
+        return self._recording
+
+    @recording.setter
+    def recording(self, v):
+        self._recording = bool(v)
+        self._update()
+
+    @property
+    def open_levels(self):
+        """Forward-mode levels open (jvp nesting): a frozenset of ints."""
+        return self._open_levels
+
+    @open_levels.setter
+    def open_levels(self, v):
+        self._open_levels = frozenset(v)
+        self._update()
+
+    @property
+    def observers(self):
+        """Callables(prim, args, params, result) that see every op (traces)."""
+        return self._observers
+
+    @observers.setter
+    def observers(self, v):
+        self._observers = tuple(v)
+        self._update()
+
+
+cdef Py_tss_t _tss     # Cython initialises it
+if PyThread_tss_create(&_tss) != 0:
+    raise MemoryError("tapegrad: cannot create thread-local storage")
+_keep = threading.local()       # owns each thread's state; the TSS slot borrows it
+
+
+cdef ThreadState state():
+    cdef void *p = PyThread_tss_get(&_tss)
+    if p != NULL:
+        return <ThreadState>p
+    st = ThreadState()
+    _keep.state = st
+    PyThread_tss_set(&_tss, <void*>st)
+    return st
+
+
+def get_state():
+    """This thread's ThreadState."""
+    return state()
+
+
+_serial = [0]
+cdef object _ops = []        # the registry's BY_CODE (set_registry)
+
+
+def set_registry(list by_code):
+    """The op registry's list of primitives by code (ops/_registry.py)."""
+    global _ops
+    _ops = by_code
+
+
+cdef Tape current_tape(ThreadState st):
+    cdef object ref = st.tape_ref
+    cdef Tape tape = None
+    if ref is not None:
+        tape = ref()
+    if tape is None:
+        _serial[0] += 1
+        tape = Tape(_ops, _serial[0], threading.get_ident())
+        st.tape_ref = weakref.ref(tape)
+    return tape
+
+
+def new_tape_on_next_record():
+    """Called when an outermost record() starts: its graph gets its own tape."""
+    state().tape_ref = None
+
+
 cdef int _grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) except -1:
     """Capacity doubling; raises MemoryError instead of returning NULL."""
     cdef Py_ssize_t new_cap
@@ -164,6 +274,9 @@ cdef int _grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) except
     return 0
 
 
+cdef tuple _EMPTY = ()
+
+
 cdef class Tape:
     # fields: see tape.pxd
 
@@ -171,10 +284,14 @@ cdef class Tape:
         self.nodes = NULL
         self.in_slots = NULL
         self.out_slots = NULL
+        self.vers = NULL
         self.producer = NULL
+        self.slot_shape = NULL
+        self.slot_f32 = NULL
         self.n_nodes = self.cap_nodes = 0
         self.n_in = self.cap_in = 0
         self.n_out = self.cap_out = 0
+        self.n_vers = self.cap_vers = 0
         self.n_slots = self.cap_slots = 0
 
     def __init__(self, ops, serial=0, owner=None):
@@ -183,16 +300,25 @@ cdef class Tape:
         self.owner = owner
         self.imports = {}
         self.import_slots = {}
-        self.records = []
-        self.slot_meta = []
         self.leaf_slots = {}
         self.slot_leaf = {}
+        self.pyrecs = {}
 
     def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.n_nodes):
+            Py_XDECREF(self.nodes[i].rec)
+        for i in range(self.n_vers):
+            Py_XDECREF(self.vers[i].ver)
+        for i in range(self.n_slots):
+            Py_XDECREF(self.slot_shape[i])
         PyMem_Free(self.nodes)
         PyMem_Free(self.in_slots)
         PyMem_Free(self.out_slots)
+        PyMem_Free(self.vers)
         PyMem_Free(self.producer)
+        PyMem_Free(self.slot_shape)
+        PyMem_Free(self.slot_f32)
 
     @property
     def num_nodes(self):
@@ -202,170 +328,389 @@ cdef class Tape:
     def num_slots(self):
         return self.n_slots
 
-    cdef Py_ssize_t _new_slot(self, object shape, object dtype, Py_ssize_t node) except -1:
-        _grow(<void**>&self.producer, &self.cap_slots, self.n_slots + 1, sizeof(Py_ssize_t))
-        self.producer[self.n_slots] = node
-        self.slot_meta.append((shape, dtype))
-        self.n_slots += 1
-        return self.n_slots - 1
+    def slot_meta(self, Py_ssize_t s):
+        """(shape, dtype) of slot s."""
+        if s < 0 or s >= self.n_slots:
+            raise IndexError(s)
+        return (<object>self.slot_shape[s],
+                np.dtype(np.float32) if self.slot_f32[s] else np.dtype(np.float64))
+
+    def widest_slot(self):
+        """The most elements any slot holds (batched sweeps size their chunks by it)."""
+        cdef Py_ssize_t s, n, widest = 0
+        for s in range(self.n_slots):
+            n = 1
+            for k in <tuple>self.slot_shape[s]:
+                n *= k
+            widest = max(widest, n)
+        return widest
+
+    def nbytes(self):
+        """Bytes of C memory the tape's arrays hold (capacity, not use)."""
+        return (self.cap_nodes * sizeof(Node) + (self.cap_in + self.cap_out) * sizeof(Py_ssize_t)
+                + self.cap_vers * sizeof(VerStamp)
+                + self.cap_slots * (sizeof(Py_ssize_t) + sizeof(PyObject*) + 1))
+
+    cdef Py_ssize_t new_slot(self, object shape, bint f32, Py_ssize_t node) except -1:
+        cdef Py_ssize_t s = self.n_slots
+        if s >= self.cap_slots:
+            _grow(<void**>&self.producer, &self.cap_slots, s + 1, sizeof(Py_ssize_t))
+            self.cap_slots = s      # grown one array at a time: same capacity for all
+            _grow(<void**>&self.slot_shape, &self.cap_slots, s + 1, sizeof(PyObject*))
+            self.cap_slots = s
+            _grow(<void**>&self.slot_f32, &self.cap_slots, s + 1, 1)
+        self.producer[s] = node
+        Py_INCREF(shape)
+        self.slot_shape[s] = <PyObject*>shape
+        self.slot_f32[s] = f32
+        self.n_slots = s + 1
+        return s
 
     def leaf_slot(self, tensor):
         """The slot of a leaf (a variable) on this tape, created on first use."""
-        key = id(tensor)
+        return self._leaf_slot(tensor)
+
+    cdef Py_ssize_t _leaf_slot(self, TensorBase t) except -1:
+        key = id(t)
         s = self.leaf_slots.get(key)
-        if s is None:
-            s = self._new_slot(tensor.shape, tensor.dtype, -1)
-            self.leaf_slots[key] = s
-            self.slot_leaf[s] = tensor   # keeps id(tensor) unique while the tape lives
-        return s
+        if s is not None:
+            return s
+        cdef Py_ssize_t slot = self.new_slot(t._data.shape,
+                                             cnp.PyArray_TYPE(<cnp.ndarray>t._data) == cnp.NPY_FLOAT, -1)
+        self.leaf_slots[key] = slot
+        self.slot_leaf[slot] = t     # keeps id(t) unique while the tape lives
+        return slot
 
     def import_slot(self, Tape older, Py_ssize_t slot, shape, dtype):
         """The slot standing for ``older``'s slot on this tape."""
         key = (id(older), slot)
         s = self.import_slots.get(key)
         if s is None:
-            s = self._new_slot(shape, dtype, -1)
+            s = self.new_slot(tuple(shape), np.dtype(dtype) == np.float32, -1)
             self.import_slots[key] = s
             self.imports[s] = (older, slot)   # keeps the older tape alive
         return s
 
-    cdef Py_ssize_t _open_node(self, int op, list in_slots, Py_ssize_t m) except -1:
-        """Write node n_nodes's op and input slots, with room for its m
-        outputs; the caller adds them (_add_output), then _close_node."""
-        cdef Py_ssize_t i, k = len(in_slots)
+    cdef Py_ssize_t slot_for(self, TensorBase t) except -2:
+        """t's slot on this tape: its own, its leaf slot, or an import slot."""
+        cdef Tape older = t._tape
+        if older is None:
+            return self._leaf_slot(t)
+        if older is self:
+            return t._slot
+        if older.owner != self.owner:
+            raise errors.GraphError(
+                "this tensor was recorded on another thread; each thread records on its own "
+                "tapes. Pass t.detach() to this thread, or record the whole computation on "
+                "one thread.")
+        return self.import_slot(older, t._slot, t._data.shape, t._data.dtype)
+
+    cdef Py_ssize_t open_node(self, int prim, int kernel, int flags, Py_ssize_t n_in,
+                              Py_ssize_t n_out) except -1:
+        """Append node n_nodes with room for its slots; the caller fills
+        in_slots[in_start:], adds outputs and versions, and sets rec."""
         cdef Py_ssize_t node = self.n_nodes
         _grow(<void**>&self.nodes, &self.cap_nodes, node + 1, sizeof(Node))
-        _grow(<void**>&self.in_slots, &self.cap_in, self.n_in + k, sizeof(Py_ssize_t))
-        _grow(<void**>&self.out_slots, &self.cap_out, self.n_out + m, sizeof(Py_ssize_t))
-        self.nodes[node].op = op
-        self.nodes[node].n_in = <int>k
-        self.nodes[node].n_out = <int>m
-        self.nodes[node].flags = 0
-        self.nodes[node].in_start = self.n_in
-        self.nodes[node].out_start = self.n_out
-        for i in range(k):
-            self.in_slots[self.n_in + i] = in_slots[i]
-        self.n_in += k
+        _grow(<void**>&self.in_slots, &self.cap_in, self.n_in + n_in, sizeof(Py_ssize_t))
+        _grow(<void**>&self.out_slots, &self.cap_out, self.n_out + n_out, sizeof(Py_ssize_t))
+        cdef Node *nd = &self.nodes[node]
+        nd.prim = prim
+        nd.kernel = kernel
+        nd.flags = flags
+        nd.n_in = <int>n_in
+        nd.n_out = <int>n_out
+        nd.n_ver = 0
+        nd.in_start = self.n_in
+        nd.out_start = self.n_out
+        nd.ver_start = self.n_vers
+        nd.rec = NULL
+        self.n_in += n_in
+        self.n_out += n_out
+        self.n_nodes = node + 1
         return node
 
-    cdef Py_ssize_t _add_output(self, Py_ssize_t node, object shape, object dtype) except -1:
-        cdef Py_ssize_t s = self._new_slot(shape, dtype, node)
-        self.out_slots[self.n_out] = s
-        self.n_out += 1
-        return s
-
-    cdef int _close_node(self, object record) except -1:
-        self.records.append(record)
-        self.n_nodes += 1
+    cdef int add_version(self, Version v, int role) except -1:
+        """Stamp the last node with v's current count (checked by backward)."""
+        _grow(<void**>&self.vers, &self.cap_vers, self.n_vers + 1, sizeof(VerStamp))
+        cdef VerStamp *vs = &self.vers[self.n_vers]
+        Py_INCREF(v)
+        vs.ver = <PyObject*>v
+        vs.n = v.n
+        vs.role = role
+        self.n_vers += 1
+        self.nodes[self.n_nodes - 1].n_ver += 1
         return 0
 
-    def push(self, int op, list in_slots, record, list out_metas):
-        """Append a node; return the list of its new output slots."""
-        cdef Py_ssize_t node = self._open_node(op, in_slots, len(out_metas))
-        outs = [self._add_output(node, shape, dtype) for shape, dtype in out_metas]
-        self._close_node(record)
-        return outs
-
-    cdef Py_ssize_t push1(self, int op, list in_slots, tuple record, object shape,
-                          object dtype) except -1:
-        """push() for the common node with one output; returns its slot."""
-        cdef Py_ssize_t node = self._open_node(op, in_slots, 1)
-        cdef Py_ssize_t s = self._add_output(node, shape, dtype)
-        self._close_node(record)
+    cdef Py_ssize_t push_scalar(self, Primitive prim, bint f32, object a, object b,
+                                double av, double bv, double y, TensorBase res) except -1:
+        """A 0-d node of a kernel row: operands a and b (b None for a unary
+        row; each a 0-d tensor or a Python number) and the output, kept as C
+        numbers.  Sets res's tape and slot."""
+        cdef int nin = 1 if b is None else 2
+        cdef int reads = prim.reads
+        cdef Py_ssize_t node = self.open_node(prim.code, prim.kernel, SCALAR | (F32 if f32 else 0),
+                                              nin, 1)
+        cdef Py_ssize_t k = self.nodes[node].in_start
+        cdef Node *nd = &self.nodes[node]
+        nd.sv[0] = av
+        nd.sv[1] = bv
+        nd.sv[2] = y
+        self.in_slots[k] = self._scalar_slot(a)
+        if reads & R_A and isinstance(a, TensorBase):
+            self.add_version((<TensorBase>a)._ver, 0)
+        if nin == 2:
+            self.in_slots[k + 1] = self._scalar_slot(b)
+            if reads & R_B and isinstance(b, TensorBase):
+                self.add_version((<TensorBase>b)._ver, 1)
+        if reads & R_Y:
+            self.add_version(res._ver, -1)
+        cdef Py_ssize_t s = self.new_slot(_EMPTY, f32, node)
+        self.out_slots[self.nodes[node].out_start] = s
+        res._tape = self
+        res._slot = s
         return s
 
+    cdef inline Py_ssize_t _scalar_slot(self, object x) except -2:
+        cdef TensorBase t
+        if not isinstance(x, TensorBase):
+            return -1
+        t = <TensorBase>x
+        if t._tape is self:
+            return t._slot
+        if t._leaf or t._tape is not None:
+            return self.slot_for(t)
+        return -1
+
+    def push(self, int prim_code, int kernel, list in_slots, record, list outs, list versions,
+             bint gc_visible=False):
+        """Append a node: ``in_slots`` (-1 for constants), ``record`` (what
+        its backward reads), ``outs`` a list of (shape, dtype), ``versions`` a
+        list of (Version, role) to stamp.  ``gc_visible``: the record may hold
+        objects with history (tensors carrying tangents, a custom Function),
+        so it goes where the cyclic collector sees it.  Returns the output
+        slots."""
+        cdef Py_ssize_t i, n_out = len(outs)
+        cdef Py_ssize_t node = self.open_node(prim_code, kernel, PYREC if gc_visible else 0,
+                                              len(in_slots), n_out)
+        cdef Node *nd = &self.nodes[node]
+        for i in range(len(in_slots)):
+            self.in_slots[nd.in_start + i] = in_slots[i]
+        for v, role in versions:
+            self.add_version(v, role)
+        if gc_visible:
+            self.pyrecs[node] = record
+        else:
+            Py_INCREF(record)
+            self.nodes[node].rec = <PyObject*>record
+        slots = []
+        for i in range(n_out):
+            shape, dtype = outs[i]
+            s = self.new_slot(tuple(shape), np.dtype(dtype) == np.float32, node)
+            self.out_slots[self.nodes[node].out_start + i] = s
+            slots.append(s)
+        return slots
+
+    cdef object _record(self, Py_ssize_t i):
+        """Node i's record (built on the fly for a scalar node), None once freed."""
+        cdef Node *nd = &self.nodes[i]
+        if nd.flags & FREED:
+            return None
+        if nd.flags & PYREC:
+            return self.pyrecs.get(i)
+        if nd.rec != NULL:
+            return <object>nd.rec
+        return self._scalar_record(i)
+
+    cdef object _scalar_record(self, Py_ssize_t i):
+        """(prim, None, xs, out) of scalar node i, its values as 0-d arrays
+        and its inputs rebuilt as they were recorded (variables as
+        themselves), for rules run with create_graph, traces and graphs."""
+        cdef Node *nd = &self.nodes[i]
+        cdef object dt = np.float32 if nd.flags & F32 else np.float64
+        cdef Py_ssize_t j, s
+        cdef Version v
+        xs = []
+        vers = {}
+        for j in range(nd.n_ver):
+            vers[self.vers[nd.ver_start + j].role] = <object>self.vers[nd.ver_start + j].ver
+        for j in range(nd.n_in):
+            s = self.in_slots[nd.in_start + j]
+            arr = np.array(nd.sv[j], dtype=dt)
+            leaf = self.slot_leaf.get(s) if s >= 0 else None
+            if leaf is not None:
+                xs.append(leaf)
+            elif s >= 0 and s in self.imports:
+                older, so = self.imports[s]
+                t = new_tensor(arr, vers.get(j))
+                t._tape = older
+                t._slot = so
+                xs.append(t)
+            elif s >= 0:
+                xs.append(new_saved(arr, vers.get(j), s))
+            else:
+                xs.append(arr)
+        out = new_saved(np.array(nd.sv[2], dtype=dt), vers.get(-1),
+                        self.out_slots[nd.out_start])
+        return (self.ops[nd.prim], None, tuple(xs), out)
+
     def node(self, Py_ssize_t i):
-        """(op, input slots, output slots, record) of node i, for traces and graphs."""
+        """(op code, input slots, output slots, record) of node i, for traces
+        and graphs; the record is None once freed."""
         if i < 0 or i >= self.n_nodes:
             raise IndexError(i)
         cdef Node *nd = &self.nodes[i]
         ins = [self.in_slots[nd.in_start + j] for j in range(nd.n_in)]
         outs = [self.out_slots[nd.out_start + j] for j in range(nd.n_out)]
-        return nd.op, ins, outs, self.records[i]
+        return nd.prim, ins, outs, self._record(i)
 
     def producer_of(self, Py_ssize_t slot):
         return self.producer[slot]
 
-    def sweep(self, dict seeds, keep, bint retain, bint create_graph, object backend,
-              object engine):
+    def free_nodes(self, visited):
+        """Drop what the nodes in ``visited`` saved (after a backward that
+        did not retain the graph)."""
+        cdef Py_ssize_t i, j
+        cdef Node *nd
+        for i in visited:
+            nd = &self.nodes[i]
+            Py_XDECREF(nd.rec)
+            nd.rec = NULL
+            for j in range(nd.n_ver):
+                Py_XDECREF(self.vers[nd.ver_start + j].ver)
+                self.vers[nd.ver_start + j].ver = NULL
+            nd.n_ver = 0
+            if nd.flags & PYREC:
+                self.pyrecs.pop(i, None)
+            nd.flags |= FREED
+
+    cdef int _check_versions(self, Py_ssize_t i) except -1:
+        cdef Node *nd = &self.nodes[i]
+        cdef Py_ssize_t j
+        cdef VerStamp *vs
+        for j in range(nd.n_ver):
+            vs = &self.vers[nd.ver_start + j]
+            if (<Version>vs.ver).n != vs.n:
+                name = self._op_name(i)
+                what = (f"input {vs.role} of '{name}'" if vs.role >= 0
+                        else f"the output of '{name}'")
+                raise errors.InplaceModificationError(
+                    f"a tensor needed for the gradient ({what}, node {i}) was modified "
+                    f"in-place after it was recorded (version {vs.n} -> "
+                    f"{(<Version>vs.ver).n}). Compute the new value out of place "
+                    f"(y = y + 1, not y += 1), or modify a copy (t.copy()) instead.")
+        return 0
+
+    cdef str _op_name(self, Py_ssize_t i):
+        cdef int p = self.nodes[i].prim
+        if p >= 0:
+            return self.ops[p].name
+        rec = self.pyrecs.get(i)
+        return type(rec[0]).__name__ if rec is not None else "Function"
+
+    cdef int _freed_error(self, Py_ssize_t i) except -1:
+        raise errors.GraphFreedError(
+            f"Trying to backward through the graph a second time: the values node "
+            f"{i} ('{self._op_name(i)}') saved were freed by an earlier backward. Pass "
+            f"retain_graph=True to the first backward() if you need to backward "
+            f"through the graph again.")
+
+    def sweep(self, dict seeds, keep, bint native, object B, object runner):
         """Reverse sweep from ``seeds`` (slot -> gradient).
 
-        Returns {slot: gradient} for the slots in ``keep`` that received one.
-        ``engine`` supplies the Python-side pieces: ``check_versions(rec,
-        node)``, ``run_rule(rec, g_outs, needs, backend)``, ``sum_to(g, meta,
-        backend)`` and ``freed_error(rec)``.  Nothing is freed unless the
-        whole sweep succeeds, so a failed backward leaves the graph usable.
+        Returns ({slot: gradient} for the slots in ``keep`` that received one,
+        the list of visited nodes).  ``native``: gradients are plain arrays
+        (Python floats for 0-d slots) and the C kernels run where they apply;
+        otherwise every rule runs on backend ``B`` (recorded tensors for
+        create_graph, batches for Jacobians).  ``runner`` supplies
+        ``run_rule(tape, node, rec, g_outs, needs, B)`` and
+        ``sum_to(g, shape, dtype, B)``.  Nothing is freed here (see
+        free_nodes), so a failed or interrupted sweep leaves the graph usable.
         """
-        cdef Py_ssize_t i, j, s, last = -1, n = self.n_slots
+        cdef Py_ssize_t i, j, s, last = -1, n = self.n_slots, count = 0
         cdef Node nd     # a copy: rules may append to this tape and move the array
-        cdef bint native = not create_graph
-        cdef bint has_grad
-        cdef object flag, g, prev
+        cdef bint has_grad, f32, fresh
+        cdef double g0, ga, gb
+        cdef object flag, g, prev, acc_a, acc_b, donor, g_ins
         cdef tuple needs
-        # Per slot, indexed directly (slots a rule appends during the sweep
-        # are never swept by it): the gradient so far (None: zero), whether
-        # the sweep owns that buffer, whether the caller keeps it.
-        cdef list grads = [None] * n
-        cdef bytearray owned_b = bytearray(n), keep_b = bytearray(n)
-        cdef unsigned char[::1] owned = owned_b, kept = keep_b
-        cdef list visited = []
+        cdef _Grads G = _Grads(n)
+        cdef unsigned char *kept = G.kept
         for s in keep:
-            kept[s] = 1
+            if 0 <= s < n:
+                kept[s] = 1
         for s, g in seeds.items():
-            grads[s] = g
-            if 0 <= self.producer[s] and self.producer[s] > last:
+            G.put(s, g, native and (<tuple>self.slot_shape[s]) == _EMPTY, False)
+            if self.producer[s] > last:
                 last = self.producer[s]
+        visited = []
         i = last
         while i >= 0:
             nd = self.nodes[i]
             has_grad = False
             for j in range(nd.n_out):
-                if grads[self.out_slots[nd.out_start + j]] is not None:
+                if G.has[self.out_slots[nd.out_start + j]]:
                     has_grad = True
                     break
             if not has_grad:
                 i -= 1
                 continue
-            rec = self.records[i]
-            if rec is None or nd.flags & FREED:
-                engine.freed_error(self, i)
-            if not _versions_unchanged(rec):
-                engine.check_versions(rec, i)      # raises, naming the tensor
+            count += 1
+            if count % SIGNAL_EVERY == 0:
+                PyErr_CheckSignals()
+            if nd.flags & FREED:
+                self._freed_error(i)
+            if nd.n_ver:
+                self._check_versions(i)
+            visited.append(i)
+            if native and nd.flags & SCALAR:
+                # A 0-d kernel row: C numbers in, C numbers out.
+                s = self.out_slots[nd.out_start]
+                g0 = G.scalar(s)
+                if not kept[s]:
+                    G.clear(s)
+                f32 = nd.flags & F32
+                ga = gb = 0
+                scalar_bwd(nd.kernel, f32, g0, nd.sv[0], nd.sv[1], nd.sv[2], &ga, &gb)
+                s = self.in_slots[nd.in_start]
+                if s >= 0:
+                    G.add_scalar(s, ga, f32)
+                if nd.n_in > 1:
+                    s = self.in_slots[nd.in_start + 1]
+                    if s >= 0:
+                        G.add_scalar(s, gb, f32)
+                i -= 1
+                continue
+            rec = self._record(i)
+            if rec is None:
+                self._freed_error(i)
             g_outs = []
             donor = None
             for j in range(nd.n_out):
                 s = self.out_slots[nd.out_start + j]
-                g = grads[s]
+                g = G.take(s, self.slot_f32[s], <object>self.slot_shape[s], kept[s])
+                if G.owned[s] and not kept[s]:
+                    G.owned[s] = 0                 # consumed and ours alone:
+                    donor = g                      # the kernel may write into it
                 g_outs.append(g)
-                if not kept[s]:
-                    grads[s] = None
-                    if owned[s]:                # consumed and ours alone:
-                        owned[s] = 0            # the kernel may write into it
-                        donor = g
-            needs = PyTuple_New(nd.n_in)
-            for j in range(nd.n_in):
-                flag = self.in_slots[nd.in_start + j] >= 0
-                Py_INCREF(flag)
-                PyTuple_SET_ITEM(needs, j, flag)
+            needs = tuple([self.in_slots[nd.in_start + j] >= 0 for j in range(nd.n_in)])
             g_ins = None
             fresh = False
-            acc_a = acc_b = None
-            if native and nd.op >= 0:
+            if native and nd.kernel and nd.n_out == 1:
                 # A gradient this sweep already owns for an input takes the
                 # kernel's output added in (one pass instead of write + sum).
+                acc_a = acc_b = None
                 s = self.in_slots[nd.in_start] if nd.n_in > 0 else -1
-                if s >= 0 and owned[s]:
-                    acc_a = grads[s]
+                if s >= 0 and G.owned[s]:
+                    acc_a = G.obj(s)
                 s = self.in_slots[nd.in_start + 1] if nd.n_in > 1 else -1
-                if s >= 0 and owned[s]:
-                    acc_b = grads[s]
-                g_ins = _native(rec, g_outs[0], needs, donor, acc_a, acc_b)
+                if s >= 0 and G.owned[s]:
+                    acc_b = G.obj(s)
+                g_ins = _native(nd.kernel, rec, g_outs[0], needs, donor, acc_a, acc_b)
                 if g_ins is _PASS:              # add: the gradient itself, shared
                     g_ins = (g_outs[0] if needs[0] else None, g_outs[0] if needs[1] else None)
-                else:
-                    fresh = g_ins is not None
+                elif g_ins is not None:
+                    fresh = True
             if g_ins is None:
-                g_ins = engine.run_rule(rec, g_outs, needs, backend, self)
+                g_ins = runner.run_rule(self, i, rec, g_outs, needs, B)
             for j in range(nd.n_in):
                 s = self.in_slots[nd.in_start + j]
                 if s < 0:
@@ -375,64 +720,181 @@ cdef class Tape:
                     continue
                 if fresh and (g is acc_a or g is acc_b):
                     continue                    # the kernel added it in already
-                meta = self.slot_meta[s]
+                shape = <object>self.slot_shape[s]
+                dtype = np.float32 if self.slot_f32[s] else np.float64
                 # A kernel's output is fresh and ours, and so is anything
                 # sum_to derives from it; a rule's output may alias.
-                if not native or g.shape != (<tuple>meta)[0] or g.dtype != (<tuple>meta)[1]:
-                    g = engine.sum_to(g, meta, backend)
-                if native and type(g) is not np.ndarray:
-                    g = np.asarray(g)       # NumPy returns scalars from 0-d math
-                prev = grads[s]
-                if prev is None:
-                    grads[s] = g
-                    if fresh and native:
-                        owned[s] = 1
-                elif native and owned[s]:
-                    if accumulate(prev, g, True) is None:
-                        np.add(prev, g, out=prev)
-                elif native:
-                    acc = accumulate(prev, g, False)
-                    grads[s] = acc if acc is not None else np.add(prev, g, out=np.empty_like(prev))
-                    owned[s] = 1
+                if not native or g.shape != shape or g.dtype != dtype:
+                    g = runner.sum_to(g, shape, dtype, B)
+                if native:
+                    if type(g) is not np.ndarray:
+                        g = np.asarray(g)       # NumPy returns scalars from 0-d math
+                    if shape == _EMPTY:
+                        G.add_scalar(s, (<double*>cnp.PyArray_DATA(<cnp.ndarray>g))[0]
+                                     if not self.slot_f32[s]
+                                     else (<float*>cnp.PyArray_DATA(<cnp.ndarray>g))[0],
+                                     self.slot_f32[s])
+                        continue
+                    G.add_native(s, g, fresh)
                 else:
-                    grads[s] = prev + g
-            visited.append(i)
+                    prev = G.obj(s)
+                    G.set_obj(s, g if prev is None else prev + g, False)
             i -= 1
-        if not retain:
-            for i in visited:
-                self.records[i] = None
-                self.nodes[i].flags |= FREED
-        return {s: grads[s] for s in keep if grads[s] is not None}
+        out = {}
+        for s in range(n):
+            if kept[s] and G.has[s]:
+                out[s] = G.value(s)
+        return out, visited
 
 
-cdef bint _versions_unchanged(tuple rec):
-    """Whether no tensor the node saved (nor its output) changed in place."""
-    cdef tuple entry
-    for entry in rec[4]:
-        if (<Version>entry[0]).n != <long long>entry[1]:
-            return False
-    return True
+# ---- a sweep's gradients --------------------------------------------------------
+@cython.final
+cdef class _Grads:
+    """Per slot: nothing (zero), a C double (0-d slots on the native path),
+    or an array; whether the sweep owns the array's buffer (may write into
+    it); whether the caller keeps it."""
+    cdef Py_ssize_t n
+    cdef unsigned char *has          # 0 none, 1 a double in sc, 2 an object in ob
+    cdef unsigned char *owned
+    cdef unsigned char *kept
+    cdef double *sc
+    cdef PyObject **ob
+
+    def __cinit__(self, Py_ssize_t n):
+        cdef Py_ssize_t m = n if n > 0 else 1
+        self.n = n
+        self.has = <unsigned char*>PyMem_Realloc(NULL, m)
+        self.owned = <unsigned char*>PyMem_Realloc(NULL, m)
+        self.kept = <unsigned char*>PyMem_Realloc(NULL, m)
+        self.sc = <double*>PyMem_Realloc(NULL, m * sizeof(double))
+        self.ob = <PyObject**>PyMem_Realloc(NULL, m * sizeof(PyObject*))
+        if (self.has == NULL or self.owned == NULL or self.kept == NULL or self.sc == NULL
+                or self.ob == NULL):
+            raise MemoryError("tapegrad: no memory for a backward sweep")
+        memset(self.has, 0, m)
+        memset(self.owned, 0, m)
+        memset(self.kept, 0, m)
+        memset(self.ob, 0, m * sizeof(PyObject*))
+
+    def __dealloc__(self):
+        cdef Py_ssize_t s
+        if self.ob != NULL:
+            for s in range(self.n):
+                Py_XDECREF(self.ob[s])
+        PyMem_Free(self.has)
+        PyMem_Free(self.owned)
+        PyMem_Free(self.kept)
+        PyMem_Free(self.sc)
+        PyMem_Free(self.ob)
+
+    cdef inline void put(self, Py_ssize_t s, object g, bint as_scalar, bint owned):
+        if as_scalar and type(g) is np.ndarray and cnp.PyArray_SIZE(<cnp.ndarray>g) == 1:
+            self.sc[s] = float(g.reshape(-1)[0]) if cnp.PyArray_NDIM(<cnp.ndarray>g) else float(g)
+            self.has[s] = 1
+            return
+        self.set_obj(s, g, owned)
+
+    cdef inline void set_obj(self, Py_ssize_t s, object g, bint owned):
+        Py_XDECREF(self.ob[s])
+        Py_INCREF(g)
+        self.ob[s] = <PyObject*>g
+        self.has[s] = 2
+        self.owned[s] = owned
+
+    cdef inline object obj(self, Py_ssize_t s):
+        if self.has[s] == 2:
+            return <object>self.ob[s]
+        return None
+
+    cdef inline void clear(self, Py_ssize_t s):
+        if self.has[s] == 2:
+            Py_XDECREF(self.ob[s])
+            self.ob[s] = NULL
+        self.has[s] = 0
+        self.owned[s] = 0
+
+    cdef inline double scalar(self, Py_ssize_t s):
+        """The gradient of a 0-d slot as a C double (0 when none)."""
+        if self.has[s] == 1:
+            return self.sc[s]
+        if self.has[s] == 2:
+            return float(<object>self.ob[s])
+        return 0.0
+
+    cdef inline void add_scalar(self, Py_ssize_t s, double v, bint f32):
+        if self.has[s] == 1:
+            self.sc[s] = <float>(self.sc[s] + v) if f32 else self.sc[s] + v
+        elif self.has[s] == 2:
+            self.sc[s] = float(<object>self.ob[s]) + v
+            if f32:
+                self.sc[s] = <float>self.sc[s]
+            Py_XDECREF(self.ob[s])
+            self.ob[s] = NULL
+            self.has[s] = 1
+        else:
+            self.sc[s] = v
+            self.has[s] = 1
+
+    cdef object take(self, Py_ssize_t s, bint f32, object shape, bint kept):
+        """Slot s's gradient for a rule (an array; None for zero); cleared
+        unless the caller keeps it (its owned flag stays for the caller)."""
+        cdef object g
+        if self.has[s] == 0:
+            return None
+        if self.has[s] == 1:
+            g = cnp.PyArray_EMPTY(0, NULL, cnp.NPY_FLOAT if f32 else cnp.NPY_DOUBLE, 0)
+            if f32:
+                (<float*>cnp.PyArray_DATA(<cnp.ndarray>g))[0] = <float>self.sc[s]
+            else:
+                (<double*>cnp.PyArray_DATA(<cnp.ndarray>g))[0] = self.sc[s]
+            if not kept:
+                self.has[s] = 0
+            return g
+        g = <object>self.ob[s]
+        if not kept:
+            self.ob[s] = NULL
+            self.has[s] = 0
+            Py_DECREF(g)        # the local reference g keeps it alive
+        return g
+
+    cdef void add_native(self, Py_ssize_t s, object g, bint fresh):
+        """Add array gradient g into slot s (native sweep)."""
+        cdef object prev
+        if self.has[s] == 0:
+            self.set_obj(s, g, fresh)
+            return
+        prev = <object>self.ob[s]
+        if self.owned[s]:
+            if accumulate(prev, g, True) is None:
+                np.add(prev, g, out=prev)
+        else:
+            acc = accumulate(prev, g, False)
+            self.set_obj(s, acc if acc is not None else np.add(prev, g, out=np.empty_like(prev)),
+                         True)
+
+    cdef object value(self, Py_ssize_t s):
+        if self.has[s] == 1:
+            return self.sc[s]          # a Python float: the caller knows the slot's dtype
+        return <object>self.ob[s]
 
 
 _PASS = object()
 cdef int K_ADD = _kernels.KERNEL_IDS["add"]
 
 
-cdef object _native(tuple rec, object g, tuple needs, object donor, object acc_a,
+cdef object _native(int kid, tuple rec, object g, tuple needs, object donor, object acc_a,
                     object acc_b):
-    """The op's C kernel on raw arrays, or None when it does not apply;
+    """The node's C kernel on raw arrays, or None when it does not apply;
     _PASS for add, whose inputs both receive g unchanged (no copy: the sweep
     never writes in place into a buffer it does not own)."""
-    prim = rec[0]
-    kname = prim.kernel
-    if kname is None or g is None:
+    if g is None:
         return None
-    cdef int kid = _kernels.KERNEL_IDS[kname]
     if kid == K_ADD:
         return _PASS
+    cdef int kind = kernel_kind(kid)
     xs = rec[2]
     out = rec[3]
-    if kid < _kernels.UNARY_END:
+    if kind == K_UNARY:
         x = xs[0]
         xa = x._data if hasattr(x, "_data") else None
         ya = out._data if out is not None else None
@@ -445,7 +907,7 @@ cdef object _native(tuple rec, object g, tuple needs, object donor, object acc_a
             xa = ya = g
         r = unary_bwd(kid, g, xa, ya, donor, acc_a)
         return None if r is None else (r,)
-    if kid < _kernels.BINARY_END:
+    if kind == K_BINARY:
         a, b = xs
         aa = _arr(a, g)
         ba = _arr(b, g)
@@ -454,13 +916,13 @@ cdef object _native(tuple rec, object g, tuple needs, object donor, object acc_a
             return None
         return binary_bwd(kid, g, aa, ba, ya, needs[0], needs[1], donor, acc_a, acc_b)
     p = rec[1]
-    if prim.name == "clip":
+    if kind == K_CLIP:
         lo, hi = p["lo"], p["hi"]
         if not (lo is None or isinstance(lo, float)) or not (hi is None or isinstance(hi, float)):
             return None
         r = clip_bwd(g, xs[0]._data, -np.inf if lo is None else lo, np.inf if hi is None else hi)
         return None if r is None else (r,)
-    if prim.name == "where":
+    if kind == K_WHERE:
         return where_bwd(g, p["cond"], needs[0], needs[1])
     return None
 
@@ -478,3 +940,7 @@ cdef inline object _arr(object x, object g):
     if x.size == 1:
         return g.reshape(-1)[:1]
     return None
+
+
+include "dispatch.pxi"
+include "backward.pxi"

@@ -1,51 +1,213 @@
-"""The op table: one Primitive per differentiable operation.
+"""The op registry: one entry per primitive, and everything derived from it.
 
-Why one record holds everything: forward, the reverse rule, the forward-mode
-rule, what the node saves, the native kernel and the trace label of an op
-sit together, so adding or auditing an op touches one place.  Rules are
-written against a backend ``B`` (``ops.backend.NP`` on raw arrays for the
-ordinary sweep, ``ops.backend.TG`` on tensors for create_graph and forward
-mode), so each formula is written once and serves both.
+Why one entry holds everything: a primitive's NumPy forward, its reverse
+rule, its forward-mode (tangent) rule, its batching rule, what its node
+saves, its native kernel, its public function and Tensor method, and its
+label in traces and graphs sit together, so adding or auditing an op
+touches one place (HIPS autograd's ``defvjp`` lines and JAX's stanzas in
+``lax.py`` are the models).  The layers above derive from the registry:
+``tg.<name>`` and ``tg.linalg.<name>`` (functions.py), the Tensor methods
+(tensor.py), the backends rules run on (backend.py), trace labels and the
+``tapegrad trace`` grammar (teaching/), the docs table.  A test walks the
+registry and fails on an incomplete entry.
 
-Rule signatures (``xs``: the inputs as saved, or a ``Meta`` with only
-``shape``/``dtype``/``ndim`` for inputs the op does not save; ``out``: the
-output, or None when not saved; ``p``: the op's parameters)::
+Rules are written against a backend ``B`` whose functions are the public
+functions by NumPy's names (``B.sum``, ``B.matmul``, ``B.exp``...), so each
+formula is written once and runs on arrays (``NP``, the ordinary sweep), on
+recorded tensors (``TG``: create_graph, Hessians, forward mode) and on
+batches (``BATCH``: Jacobians).  Signatures (``xs``: the inputs as saved,
+or a ``Meta`` with only shape/dtype for an input the op does not save;
+``out``: the output(s), or None when not saved; ``p``: the parameters)::
 
-    vjp(B, g, xs, out, p, needs) -> one gradient (or None) per input,
-                                    in the output's broadcast shape
-    jvp(B, ts, xs, out, p)       -> tangent of the output; ts[i] is None
-                                    for an input with zero tangent
+    vjp(B, g, xs, out, p, needs) -> one gradient (or None) per input, in the
+                                    output's broadcast shape (the engine sums
+                                    it back to the input's shape and dtype)
+    jvp(B, ts, xs, out, p)       -> the output's tangent; ts[i] is None for an
+                                    input with zero tangent
+    batch(args, p)               -> the op on operands some of which are
+                                    Batched (a leading batch axis)
 
-The engine sums each input gradient back to that input's shape (the only
-place broadcasting is undone) and casts it to the input's dtype.
+A primitive with several outputs (nout > 1) gets ``g`` and returns ``out``
+as tuples.
 """
 import numpy as np
 
-from .._core.tape import Meta  # noqa: F401  (shape/dtype of an unsaved input)
-# An entry's fields: name, forward/vjp/jvp rules, nin (-1: variadic), saves
-# (indices of the inputs the rules read), save_out (whether they read the
-# output), kernel (name in _core.kernels.KERNEL_IDS, or None), label, linear,
-# elementwise, doc, partials, code (index in BY_CODE).  A C type: see tape.pyx.
-from .._core.tape import Primitive  # noqa: F401
+from .._core import tape as _tape
+from .._core.arrays import to_array
+from .._core.kernels import KERNELS, READS_A, READS_B, READS_Y
+from .._core.tape import Meta, Primitive, TensorBase  # noqa: F401  (Meta: see rules)
 
+#: 'exp', 'linalg.inv' -> Primitive or Composite
 REGISTRY = {}
+#: primitives by code (a tape node's op)
 BY_CODE = []
+_tape.set_registry(BY_CODE)
+
+#: ``jvp=LINEAR``: the tangent is the op applied to the input's tangent.
+LINEAR = "linear"
+#: ``batch=ELEMENTWISE``: the op broadcasts, so it runs once on the whole
+#: batch (the batch axis leading, unbatched operands lifted to match).
+ELEMENTWISE = "elementwise"
+#: ``batch=LOOP``: the op runs once per example (declared where no batching
+#: rule exists: correct, not fast).
+LOOP = "loop"
+
+#: Constant local derivatives of linear elementwise ops.
+ONE = object()
+MINUS_ONE = object()
+
+
+class Composite:
+    """A public function built from primitives (mean, softmax, var...): no
+    rules of its own; its derivatives are its primitives'."""
+
+    def __init__(self, name, fn, namespace="", method=None):
+        self.name = name
+        self.namespace = namespace
+        self.public = fn
+        self.method = method
+        self.grammar = ()
+        self.internal = False
+        self.fold = None
+
+    def __repr__(self):
+        return f"<composite {self.namespace + '.' if self.namespace else ''}{self.name}>"
+
+
+def qualname(entry):
+    return f"{entry.namespace}.{entry.name}" if entry.namespace else entry.name
+
+
+def _check_kernel(prim, kernel):
+    """The kernel row named like the primitive, and what it reads matching
+    what the entry saves (the row and the entry must agree)."""
+    if not kernel:
+        return 0
+    info = KERNELS.get(prim_name := prim.name)
+    if info is None:
+        raise ValueError(f"primitive {prim_name!r} says kernel=True but csrc/tg_kernels.def "
+                         f"has no row {prim_name!r}")
+    reads = info.reads
+    saved = set(prim.saves)
+    need = {0} if reads & READS_A else set()
+    if reads & READS_B:
+        need.add(1)
+    if not need <= saved:
+        raise ValueError(f"kernel {prim_name!r} reads inputs {sorted(need)} but the entry saves "
+                         f"{sorted(saved)}")
+    if reads & READS_Y and not prim.save_out:
+        raise ValueError(f"kernel {prim_name!r} reads the output but the entry does not save it")
+    return info.id
 
 
 def register(prim):
-    if prim.name in REGISTRY:
-        raise ValueError(f"primitive {prim.name!r} registered twice")
-    for field in ("forward", "vjp", "jvp"):
-        if not callable(getattr(prim, field)):
-            raise TypeError(f"primitive {prim.name!r} has no {field} rule")
-    prim.code = len(BY_CODE)
-    BY_CODE.append(prim)
-    REGISTRY[prim.name] = prim
+    """Validate and add a Primitive or Composite; returns it."""
+    key = qualname(prim)
+    if key in REGISTRY:
+        raise ValueError(f"{key!r} registered twice")
+    if isinstance(prim, Primitive):
+        for field in ("forward", "vjp", "jvp"):
+            if not callable(getattr(prim, field)):
+                raise TypeError(f"primitive {key!r} has no {field} rule")
+        if prim.batch is None:
+            raise TypeError(f"primitive {key!r} declares no batching rule (a rule, "
+                            f"ELEMENTWISE or LOOP)")
+        prim.code = len(BY_CODE)
+        BY_CODE.append(prim)
+    REGISTRY[key] = prim
     return prim
 
 
-def _mul_opt(B, g, d):
-    """g * d, where d may be the Python number 1 or -1."""
+def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=False,
+              kernel=False, label=None, linear=False, elementwise=False, batch=None,
+              namespace="", public=None, method=None, operator=None, grammar=(),
+              dlabels=None, latex=None, numpy=None, doc=None, internal=False, fold=None):
+    """Define and register a primitive.
+
+    ``jvp=LINEAR`` derives the tangent rule (the op applied to the tangent).
+    ``public``: the NumPy-signature function ``tg.<name>`` (None: internal).
+    ``method``: the Tensor method's name (True: ``name``).  ``operator``:
+    the Tensor operator it implements ('add', 'mul', ...).  ``grammar``: the
+    names the ``tapegrad trace`` command accepts for it.  ``dlabels``: the
+    local partial derivatives as text for the trace tables (``{0}``, ``{1}``
+    the operands, ``{y}`` the output).  ``latex``: its name in Markdown
+    traces; a callable ``dlabels(k, names, consts, y, fmt)`` writes them
+    itself.  ``fold``: 'always' (casts, copies) or 'shape' (reshapes that
+    keep the values): evaluation traces fold it into the row it came from.
+    ``numpy``: the NumPy function with the public signature, which
+    the array backend calls directly (default: NumPy's function of that
+    name, when it exists).  ``internal``: the public function serves the
+    backends (rules call it) but is not exported as ``tg.<name>``."""
+    if jvp == LINEAR:
+        jvp = _linear_jvp(name, namespace)
+    prim = Primitive(name, forward, vjp, jvp, nin=nin, nout=nout, saves=saves,
+                     save_out=save_out, kernel=0, label=label, linear=linear,
+                     elementwise=elementwise, batch=batch, namespace=namespace)
+    prim.kernel = _check_kernel(prim, kernel)
+    prim.reads = KERNELS[name].reads if kernel else 0
+    prim.scalar = bool(kernel) and KERNELS[name].kind in (1, 2)
+    prim.public = public
+    prim.internal = internal
+    prim.method = name if method is True else method
+    prim.operator = operator
+    prim.grammar = (name,) if grammar is True else tuple(grammar)
+    prim.dlabels = dlabels
+    prim.latex = latex
+    prim.fold = fold
+    if numpy is None and public is not None:
+        mod = getattr(np, namespace) if namespace in ("linalg", "fft") else (np if not namespace
+                                                                             else None)
+        numpy = getattr(mod, name, None) if mod is not None else None
+    prim.numpy = numpy
+    if public is not None:
+        public.__name__ = name
+        public.__qualname__ = name
+        if doc is not None:
+            public.__doc__ = doc
+    return register(prim)
+
+
+def composite(name, namespace="", method=None):
+    """Decorator: register a public function built from primitives."""
+    def deco(fn):
+        register(Composite(name, fn, namespace, name if method is True else method))
+        return fn
+    return deco
+
+
+def _linear_jvp(name, namespace):
+    key = f"{namespace}.{name}" if namespace else name
+
+    def jvp(B, ts, xs, out, p):
+        return B.bind(REGISTRY[key], ts[0], **p)
+    return jvp
+
+
+def public_entries(namespace=""):
+    """The entries exported as public functions of ``namespace``, by name."""
+    return {e.name: e for e in REGISTRY.values()
+            if e.namespace == namespace and getattr(e, "public", None) is not None
+            and not getattr(e, "internal", False)}
+
+
+# ---- operands ------------------------------------------------------------------
+def arg(x):
+    """A public function's array operand: tensors (and batches) as they are,
+    anything else a float32/float64 array (integers become float64)."""
+    if isinstance(x, TensorBase) or type(x) is np.ndarray and x.dtype.kind == "f":
+        return x
+    if _tape.is_batched(x):
+        return x
+    return to_array(x, copy=False)
+
+
+def dtype_of(x):
+    return x._data.dtype if isinstance(x, TensorBase) else x.dtype
+
+
+# ---- elementwise entries -------------------------------------------------------
+def _mul_opt(g, d):
+    """g * d, where d may be ONE or MINUS_ONE."""
     if d is ONE:
         return g
     if d is MINUS_ONE:
@@ -53,21 +215,25 @@ def _mul_opt(B, g, d):
     return g * d
 
 
-ONE = object()
-MINUS_ONE = object()
+def _saves(saves, nin):
+    """'x', 'y', 'xy', 'ab', 'by'... -> (input positions saved, save_out)."""
+    names = "x" if nin == 1 else "ab"
+    return tuple(i for i, c in enumerate(names) if c in saves), "y" in saves
 
 
-def elementwise(name, forward, partials, nin=1, saves=(0,), save_out=False, kernel=None,
-                label=None, linear=False, doc=""):
-    """An elementwise op from its local partial derivatives.
+def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, label=None,
+                linear=False, public=None, method=None, operator=None, grammar=(),
+                dlabels=None, latex=None, numpy=None, doc=None, namespace="", fold=None):
+    """An elementwise primitive from its local partial derivatives.
 
-    ``partials[i](B, xs, out, p)`` is d out / d xs[i] elementwise; the same
-    function serves the reverse rule (g * d) and forward mode (t * d).
-    Return ``ONE``/``MINUS_ONE`` for the constant partials of linear ops.
-    """
+    ``partials[i](B, xs, y, p)`` is d out / d xs[i] elementwise; the same
+    function serves the reverse rule (g * d), forward mode (t * d), batching
+    (elementwise) and, through ``B`` = TG, every higher order.  Return ONE or
+    MINUS_ONE for the constant partials of linear ops."""
+    sv, save_out = _saves(saves, nin)
 
     def vjp(B, g, xs, out, p, needs):
-        return tuple(_mul_opt(B, g, partials[i](B, xs, out, p)) if needs[i] else None
+        return tuple(_mul_opt(g, partials[i](B, xs, out, p)) if needs[i] else None
                      for i in range(nin))
 
     def jvp(B, ts, xs, out, p):
@@ -75,16 +241,17 @@ def elementwise(name, forward, partials, nin=1, saves=(0,), save_out=False, kern
         for i in range(nin):
             if ts[i] is None:
                 continue
-            term = _mul_opt(B, ts[i], partials[i](B, xs, out, p))
+            term = _mul_opt(ts[i], partials[i](B, xs, out, p))
             acc = term if acc is None else acc + term
-        if acc is not None and acc.shape != out_shape(xs, out):
-            acc = B.broadcast_to(acc, out_shape(xs, out))
         return acc
 
-    prim = Primitive(name, forward, vjp, jvp, nin=nin, saves=saves, save_out=save_out,
-                     kernel=kernel, label=label, linear=linear, elementwise=True, doc=doc)
+    prim = primitive(name, forward, vjp, jvp, nin=nin, saves=sv, save_out=save_out,
+                     kernel=kernel, label=label, linear=linear, elementwise=True,
+                     batch=ELEMENTWISE, namespace=namespace, public=public, method=method,
+                     operator=operator, grammar=grammar, dlabels=dlabels, latex=latex,
+                     numpy=numpy, doc=doc, fold=fold)
     prim.partials = tuple(partials)
-    return register(prim)
+    return prim
 
 
 def out_shape(xs, out):

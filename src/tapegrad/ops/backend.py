@@ -1,77 +1,100 @@
-"""The two backends a rule can run on.
+"""The backends a rule runs on, derived from the registry.
 
-``NP`` works on raw NumPy arrays (the ordinary backward sweep); ``TG`` works
-on tensors through ``apply``, so what a rule computes is itself recorded and
-carries tangents (create_graph, Hessians, forward mode).  Rules use only the
-names below plus Python's arithmetic operators, which both kinds of value
-support.
+A rule calls ``B.<name>`` with NumPy's names and signatures (``B.sum(g,
+axis, keepdims)``, ``B.matmul(a, b)``, ``B.exp(x)``) plus a few helpers
+(``raw``, ``const``, ``sum_to``, ``cast``, ``bind``, ``native``).  Each
+backend resolves a name from the registry the first time it is used:
+
+* ``NP``: on raw arrays, for the ordinary backward sweep.  An entry's NumPy
+  function when it has one (``np.sum``), else its public function run in
+  *array mode* (operands and result stay arrays).
+* ``TG``: the public functions themselves, on tensors: what a rule computes
+  is recorded and carries tangents (create_graph, Hessians, forward mode).
+* ``BATCH`` (ops/batching.py): the public functions in array mode, where a
+  Batched operand runs the entry's batching rule.
+
+This module also pushes forward-mode tangents (the dispatch calls
+``push_tangents`` when a ``tg.jvp`` level is open).
 """
 import numpy as np
 
-from .. import _engine
+from .. import errors
+from .._core import tape as _tape
+from .._core.tape import TensorBase, call_array_mode, wrap
 from ._registry import REGISTRY
 
 
-def _sum_axes(gshape, shape):
-    return _engine.sum_to_shape(gshape, shape)
+def sum_to_shape(gshape, shape):
+    """The axes to sum so that gshape reduces to shape (keepdims for 1s)."""
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise errors.ShapeError(f"cannot sum a gradient of shape {gshape} to shape {shape}")
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and gshape[lead + i] != 1:
+            axes.append(lead + i)
+    return tuple(axes)
 
 
-class _NP:
+class Backend:
+    """A namespace of the registry's functions; see the module doc."""
+
     native = True
+
+    def __init__(self, name, array_mode):
+        self._name = name
+        self._array_mode = array_mode
+
+    def __repr__(self):
+        return f"<backend {self._name}>"
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        fn = self._resolve(name)
+        setattr(self, name, fn)          # the next lookup finds it directly
+        return fn
+
+    def _resolve(self, name):
+        entry = REGISTRY.get(name)
+        if entry is None or getattr(entry, "public", None) is None:
+            raise AttributeError(f"backend {self._name} has no function {name!r} (not in the "
+                                 f"op registry)")
+        if not self._array_mode:
+            return entry.public
+        numpy = getattr(entry, "numpy", None)
+        if numpy is not None and self._name == "numpy":
+            return numpy
+        public = entry.public
+
+        def in_array_mode(*args, **kw):
+            return call_array_mode(public, args, kw)
+        in_array_mode.__name__ = name
+        return in_array_mode
+
+    @staticmethod
+    def const(a):
+        return a
+
+    def bind(self, prim, *args, **p):
+        if self._array_mode:
+            return call_array_mode(prim, args, p)
+        return prim(*args, **p)
+
+
+class _NP(Backend):
+    native = True
+
+    def __init__(self):
+        super().__init__("numpy", array_mode=True)
 
     @staticmethod
     def raw(x):
         return x
 
     @staticmethod
-    def const(a):
-        return a
-
-    cos = staticmethod(np.cos)
-    sin = staticmethod(np.sin)
-    exp = staticmethod(np.exp)
-    log = staticmethod(np.log)
-    power = staticmethod(np.power)
-    matmul = staticmethod(np.matmul)
-    swapaxes = staticmethod(np.swapaxes)
-    squeeze = staticmethod(np.squeeze)
-    expand_dims = staticmethod(np.expand_dims)
-    broadcast_to = staticmethod(np.broadcast_to)
-    reshape = staticmethod(np.reshape)
-
-    @staticmethod
-    def where(cond, a, b):
-        return np.where(cond, a, b)
-
-    @staticmethod
-    def sum(x, axis, keepdims):
-        return np.sum(x, axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def transpose(x, axes):
-        return np.transpose(x, axes)
-
-    @staticmethod
-    def getitem(x, idx):
-        return x[idx]
-
-    @staticmethod
-    def index_add(g, idx, shape):
-        out = np.zeros(shape, dtype=g.dtype)
-        np.add.at(out, idx, g)
-        return out
-
-    @staticmethod
-    def concatenate(xs, axis):
-        return np.concatenate(xs, axis=axis)
-
-    @staticmethod
-    def stack(xs, axis):
-        return np.stack(xs, axis=axis)
-
-    @staticmethod
     def sum_to(g, shape):
-        axes = _sum_axes(g.shape, shape)
+        axes = sum_to_shape(g.shape, shape)
         if axes:
             g = np.sum(g, axis=axes)
         return g.reshape(shape)
@@ -80,128 +103,78 @@ class _NP:
     def cast(g, dtype):
         return g.astype(dtype)
 
-    @staticmethod
-    def apply(prim, x, **p):
-        return prim.forward(x, **p)
 
-
-class _TG:
+class _TG(Backend):
     native = False
+
+    def __init__(self):
+        super().__init__("tapegrad", array_mode=False)
 
     @staticmethod
     def raw(x):
         d = getattr(x, "_data", None)
         return d if d is not None else np.asarray(x)
 
-    @staticmethod
-    def const(a):
-        return a
-
-    @staticmethod
-    def apply(prim, *args, **p):
-        return _engine.apply(prim, *args, **p)
-
-    @staticmethod
-    def _t(x):
-        return x if isinstance(x, _engine.Tensor) else _engine.Tensor._wrap(np.asarray(x))
-
-    @classmethod
-    def _u(cls, name, x):
-        return _engine.apply(REGISTRY[name], cls._t(x))
-
-    @classmethod
-    def cos(cls, x):
-        return cls._u("cos", x)
-
-    @classmethod
-    def sin(cls, x):
-        return cls._u("sin", x)
-
-    @classmethod
-    def exp(cls, x):
-        return cls._u("exp", x)
-
-    @classmethod
-    def log(cls, x):
-        return cls._u("log", x)
-
-    @classmethod
-    def power(cls, a, b):
-        from ..functions import power
-        return power(a, b)
-
-    @classmethod
-    def matmul(cls, a, b):
-        return _engine.apply(REGISTRY["matmul"], cls._t(a), cls._t(b))
-
-    @classmethod
-    def swapaxes(cls, x, a1, a2):
-        perm = list(range(x.ndim))
-        perm[a1], perm[a2] = perm[a2], perm[a1]
-        return _engine.apply(REGISTRY["transpose"], cls._t(x), axes=tuple(perm))
-
-    @classmethod
-    def transpose(cls, x, axes):
-        return _engine.apply(REGISTRY["transpose"], cls._t(x), axes=axes)
-
-    @classmethod
-    def reshape(cls, x, shape):
-        return _engine.apply(REGISTRY["reshape"], cls._t(x), shape=tuple(shape))
-
-    @classmethod
-    def squeeze(cls, x, axis):
-        shape = list(x.shape)
-        del shape[axis]
-        return cls.reshape(x, tuple(shape))
-
-    @classmethod
-    def expand_dims(cls, x, axis):
-        return cls.reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
-
-    @classmethod
-    def broadcast_to(cls, x, shape):
-        x = cls._t(x)
-        if x.shape == tuple(shape):
-            return x
-        return _engine.apply(REGISTRY["broadcast_to"], x, shape=tuple(shape))
-
-    @classmethod
-    def where(cls, cond, a, b):
-        from ..functions import where
-        return where(cond, a, b)
-
-    @classmethod
-    def sum(cls, x, axis, keepdims):
-        from ..functions import sum as _sum
-        return _sum(x, axis=axis, keepdims=keepdims)
-
-    @classmethod
-    def getitem(cls, x, idx):
-        return _engine.apply(REGISTRY["getitem"], cls._t(x), idx=idx)
-
-    @classmethod
-    def index_add(cls, g, idx, shape):
-        return _engine.apply(REGISTRY["index_add"], cls._t(g), idx=idx, shape=tuple(shape))
-
-    @classmethod
-    def concatenate(cls, xs, axis):
-        return _engine.apply(REGISTRY["concatenate"], *[cls._t(x) for x in xs], axis=axis)
-
-    @classmethod
-    def stack(cls, xs, axis):
-        return _engine.apply(REGISTRY["stack"], *[cls._t(x) for x in xs], axis=axis)
-
-    @classmethod
-    def sum_to(cls, g, shape):
-        axes = _sum_axes(g.shape, shape)
+    def sum_to(self, g, shape):
+        axes = sum_to_shape(g.shape, shape)
         if axes:
-            g = cls.sum(g, axes, False)
-        return cls.reshape(g, shape) if g.shape != tuple(shape) else g
+            g = self.sum(g, axes)
+        return self.reshape(g, shape) if g.shape != tuple(shape) else g
 
-    @classmethod
-    def cast(cls, g, dtype):
-        return _engine.apply(REGISTRY["cast"], cls._t(g), dtype=np.dtype(dtype))
+    def cast(self, g, dtype):
+        return REGISTRY["cast"].public(g, dtype)
 
 
 NP = _NP()
 TG = _TG()
+_tape.set_backends(NP, TG)
+
+
+# ---- forward mode: tangents pushed by each primitive's jvp rule ------------------
+def rule_operand(a, dtype):
+    """A forward-mode rule's view of an operand: a Python number becomes an
+    array of the result's dtype, as the reverse sweep saves it (it was a weak
+    scalar to the forward); anything else as it is."""
+    if type(a) is float or type(a) is int:
+        return np.asarray(a, dtype=dtype)
+    return a
+
+
+def push_tangents(prim, args, p, res):
+    """Give ``res`` the tangent of every open level its operands carry."""
+    st = _tape.get_state()
+    levels = set()
+    for a in args:
+        if isinstance(a, TensorBase) and a._tangents:
+            levels.update(L for L in a._tangents if L <= st.max_level and L in st.open_levels)
+    if not levels:
+        return
+    if isinstance(res, tuple):
+        raise errors.GraphError(
+            f"forward mode (tg.jvp) through '{prim.name}', which has several outputs, is not "
+            f"supported yet: use reverse mode (tg.vjp, jacobian(mode='rev')).")
+    dtype = res._data.dtype
+    args = tuple(rule_operand(a, dtype) for a in args)
+    # Outer levels first: an inner level's rule may read the output (exp from
+    # exp(x)), which must already carry the outer levels' tangents.
+    for L in sorted(levels):
+        ts = [a._tangents.get(L) if isinstance(a, TensorBase) and a._tangents else None
+              for a in args]
+        saved = st.max_level
+        st.max_level = L - 1      # the tangent's own computation carries only outer levels
+        try:
+            t = prim.jvp(TG, ts, args, res, p)
+        finally:
+            st.max_level = saved
+        if t is None:
+            continue
+        if not isinstance(t, TensorBase):
+            t = wrap(np.asarray(t, dtype=dtype))
+        if t.shape != res.shape:
+            t = TG.broadcast_to(t, res.shape)
+        if res._tangents is None:
+            res._tangents = {}
+        res._tangents[L] = t
+
+
+_tape.set_hooks(tangents=push_tangents)

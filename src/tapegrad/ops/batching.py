@@ -1,4 +1,4 @@
-"""The batching backend: a rule runs once on a whole batch of (co)tangents.
+"""Batching: a rule runs once on a whole batch of (co)tangents.
 
 Why: a full Jacobian is n vector products at the same primal point.  Pushed
 through each rule together (vmap style, like JAX's batching interpreter), the
@@ -9,12 +9,13 @@ A batched value is a ``Batched``: an ndarray ``v`` whose leading axis runs
 over the batch, which otherwise looks to a rule like one example (``shape``
 and ``ndim`` are per example).  It mixes with unbatched values (the primal
 values a node saved, constants), which are the same for every example.
-``BATCH`` implements every name of ``ops.backend`` for any mix of the two,
-so the rules of the op table run on it unchanged.  What it cannot express
-(``B.raw`` of a batched value, an index whose advanced parts are split, a
-custom Function's backward) raises; ``BatchHooks.run_rule`` and
-``batched_jvp`` then loop that one rule over the batch on ``NP``, so every
-rule still gives the right answer.
+``BATCH`` is the backend whose functions are the registry's public
+functions on arrays: a primitive applied to a Batched operand runs its
+entry's batching rule (``batch``: a rule, ``ELEMENTWISE`` or ``LOOP``), so the
+rules of the registry run on batches unchanged.  What cannot be expressed on
+a batch (``B.raw`` of a batched value, an index whose advanced parts are
+split, a custom Function's backward) raises ``Unbatchable``; the sweep
+runner then runs that one rule per example on ``NP``.
 
 The seed, the identity, starts as a ``OneHot`` (example k is d[k] times the
 k-th unit array), which elementwise rules keep in O(n) until one needs the
@@ -24,8 +25,10 @@ import math
 
 import numpy as np
 
-from .. import _engine
-from .backend import NP
+from .._core import tape as _tape
+from .._core.tape import Runner
+from ._registry import ELEMENTWISE, LOOP
+from .backend import NP, Backend, sum_to_shape
 
 
 class Unbatchable(Exception):
@@ -40,6 +43,43 @@ class Batched:
 
     def __init__(self, v):
         self.v = v
+
+    # -- for the batching rules of the registry (they get the class from
+    #    their operands, so the op modules need not import this one) --
+    @classmethod
+    def wrap(cls, v):
+        return Batched(v)
+
+    def lifted(self, nd):
+        """v with length-1 axes after the batch axis, up to nd per-example
+        axes, so that it broadcasts against unbatched operands as one example
+        would."""
+        return _lift(self, nd)
+
+    @staticmethod
+    def size_of(args):
+        return _batch_of(args)
+
+    @staticmethod
+    def spread(x, n):
+        return _spread(x, n)
+
+    @staticmethod
+    def batch_index(idx):
+        return _batch_index(idx)
+
+    @staticmethod
+    def reshaped(x, shape):
+        if type(x) is OneHot:
+            return OneHot(np.reshape(x.d, shape))
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        return Batched(x.v.reshape(x.v.shape[:1] + shape))
+
+    @staticmethod
+    def astyped(x, dtype):
+        if type(x) is OneHot:
+            return OneHot(x.d.astype(dtype))
+        return Batched(x.v.astype(dtype))
 
     @property
     def shape(self):
@@ -109,7 +149,7 @@ class OneHot(Batched):
     shape ``d.shape``: the identity seed, scaled elementwise.
 
     Why: a Jacobian's seed is the identity, and elementwise rules (the mul,
-    tanh, exp... at either end of most functions) only scale it, so the batch
+    exp, log... at either end of most functions) only scale it, so the batch
     stays O(n) instead of O(n^2); a matmul rule meeting it is a row scaling,
     not a GEMM.  The operations below keep the structure where that is exact
     (same zeros, same NaNs as the dense batch: operands must be finite);
@@ -302,10 +342,103 @@ def _spread(x, n):
     return np.broadcast_to(x, (n,) + x.shape)
 
 
-class _Batch:
-    # ``native``: rules receive saved inputs as raw arrays (as on NP); the
-    # batch axis exists only on gradients and tangents.
-    native = True
+def _matmul(a, b):
+    """a @ b with one or both operands batched, the batch axis first."""
+    ba, bb = isinstance(a, Batched), isinstance(b, Batched)
+    ad, bd = np.ndim(a) if not ba else a.ndim, np.ndim(b) if not bb else b.ndim
+    if type(b) is OneHot and not ba and ad == 2 and bd <= 2 and b.size == b.shape[0] \
+            and _finite(a):
+        # a @ (d_j e_j) = d_j a[:, j]: a column scaling, no GEMM
+        r = (a * b.d.reshape(-1)).T
+        return Batched(r.reshape((r.shape[0],) + (r.shape[1],) + b.shape[1:]))
+    if type(a) is OneHot and not bb and bd == 2 and ad <= 2 and a.size == a.shape[-1] \
+            and _finite(b):
+        # (d_j e_j) @ b = d_j b[j, :]: a row scaling
+        r = a.d.reshape(-1, 1) * b
+        return Batched(r.reshape((r.shape[0],) + a.shape[:-1] + (r.shape[1],)))
+    # One GEMM for the whole batch where the batched side is one vector
+    # per example, shaped (k,), (k, 1) or (1, k) as matmul's rules make
+    # it, instead of a GEMV per example.  The constant side is made
+    # C-contiguous: OpenBLAS took 91 us on a transposed 100x100 operand,
+    # 39 us on a contiguous one (2 threads).
+    if ba and not bb and bd <= 2:
+        if ad == 1:                                    # (n, k) @ b
+            return Batched(a.v @ np.ascontiguousarray(b))
+        if bd == 2 and a.shape[-2] == 1:               # rows @ b
+            r = a.v.reshape(-1, a.shape[-1]) @ np.ascontiguousarray(b)
+            return Batched(r.reshape(a.v.shape[:-1] + (b.shape[-1],)))
+    if bb and not ba and ad <= 2:
+        if ad == 2 and b.v.ndim == 3 and b.v.shape[2] == 1:   # a @ columns: the
+            return Batched((b.v[:, :, 0] @ np.ascontiguousarray(a.T))[:, :, None])  # vjp's case
+        if bd == 1:                                    # a @ (n, k)^T
+            return Batched(b.v @ (np.ascontiguousarray(a.T) if ad == 2 else a))
+        if ad == 2 and b.shape[-1] == 1:               # a @ columns
+            bt = np.swapaxes(b.v, -1, -2)
+            r = bt.reshape(-1, bt.shape[-1]) @ np.ascontiguousarray(a.T)
+            return Batched(np.swapaxes(r.reshape(bt.shape[:-1] + (a.shape[0],)), -1, -2))
+    # General case, NumPy's promotion of 1-D operands done by hand so the
+    # batch axis stays first: stacked matmul over the batch.
+    av = a.v if ba else np.asarray(a)
+    bv = b.v if bb else np.asarray(b)
+    if ad == 1:
+        av = np.expand_dims(av, -2)
+    if bd == 1:
+        bv = np.expand_dims(bv, -1)
+    nd = max(ad, bd, 2)
+    if ba:
+        av = _lift(Batched(av), nd)
+    if bb:
+        bv = _lift(Batched(bv), nd)
+    r = np.matmul(av, bv)
+    if bd == 1:
+        r = r[..., 0]
+    if ad == 1:
+        r = r[..., 0] if bd == 1 else r[..., 0, :]
+    return Batched(r)
+
+Batched.matmul = staticmethod(_matmul)
+
+
+# ---- the backend ----------------------------------------------------------------
+def _elementwise(prim, args, p):
+    """An elementwise primitive on the whole batch: operands lifted to the
+    same per-example rank, so NumPy broadcasts as it would per example."""
+    nd = max(len(a.shape) if isinstance(a, Batched) else np.ndim(a) for a in args)
+    for v in p.values():            # an array parameter (where's cond) broadcasts too
+        if isinstance(v, np.ndarray):
+            nd = max(nd, v.ndim)
+    return Batched(prim.forward(*[_lift(a, nd) if isinstance(a, Batched) else a for a in args],
+                                **p))
+
+
+def _looped(prim, args, p):
+    """A primitive without a batching rule (declared LOOP): once per example."""
+    n = _batch_of(args)
+    rows = [prim.forward(*[a.v[k] if isinstance(a, Batched) else a for a in args], **p)
+            for k in range(n)]
+    return Batched(np.stack([np.asarray(r) for r in rows]))
+
+
+def batch_rule(prim, args, p):
+    """What the dispatch runs for a primitive with a Batched operand."""
+    rule = prim.batch
+    if rule == ELEMENTWISE:
+        return _elementwise(prim, args, p)
+    if rule == LOOP:
+        return _looped(prim, args, p)
+    return rule(args, p)
+
+
+_tape.set_hooks(batched_type=Batched, batch=batch_rule)
+
+
+class _BatchBackend(Backend):
+    """Public functions on arrays and Batched values (see the module doc)."""
+
+    native = True       # saved inputs reach rules as raw arrays, as on NP
+
+    def __init__(self):
+        super().__init__("batch", array_mode=True)
 
     @staticmethod
     def raw(x):
@@ -314,204 +447,11 @@ class _Batch:
         return x
 
     @staticmethod
-    def const(a):
-        return a
-
-    @staticmethod
-    def _unary(fn, x):
-        return Batched(fn(x.v)) if isinstance(x, Batched) else fn(x)
-
-    def cos(self, x):
-        return self._unary(np.cos, x)
-
-    def sin(self, x):
-        return self._unary(np.sin, x)
-
-    def exp(self, x):
-        return self._unary(np.exp, x)
-
-    def log(self, x):
-        return self._unary(np.log, x)
-
-    @staticmethod
-    def power(a, b):
-        if not isinstance(a, Batched) and not isinstance(b, Batched):
-            return np.power(a, b)
-        return _binary(np.power, a, b)
-
-    @staticmethod
-    def where(cond, a, b):
-        if not isinstance(a, Batched) and not isinstance(b, Batched):
-            return np.where(cond, a, b)
-        return _ufunc(np.where, cond, a, b)
-
-    @staticmethod
-    def matmul(a, b):
-        ba, bb = isinstance(a, Batched), isinstance(b, Batched)
-        if not (ba or bb):
-            return np.matmul(a, b)
-        ad, bd = np.ndim(a) if not ba else a.ndim, np.ndim(b) if not bb else b.ndim
-        if type(b) is OneHot and not ba and ad == 2 and bd <= 2 and b.size == b.shape[0] \
-                and _finite(a):
-            # a @ (d_j e_j) = d_j a[:, j]: a column scaling, no GEMM
-            r = (a * b.d.reshape(-1)).T
-            return Batched(r.reshape((r.shape[0],) + (r.shape[1],) + b.shape[1:]))
-        if type(a) is OneHot and not bb and bd == 2 and ad <= 2 and a.size == a.shape[-1] \
-                and _finite(b):
-            # (d_j e_j) @ b = d_j b[j, :]: a row scaling
-            r = a.d.reshape(-1, 1) * b
-            return Batched(r.reshape((r.shape[0],) + a.shape[:-1] + (r.shape[1],)))
-        # One GEMM for the whole batch where the batched side is one vector
-        # per example, shaped (k,), (k, 1) or (1, k) as matmul's rules make
-        # it, instead of a GEMV per example.  The constant side is made
-        # C-contiguous: OpenBLAS took 91 us on a transposed 100x100 operand,
-        # 39 us on a contiguous one (2 threads).
-        if ba and not bb and bd <= 2:
-            if ad == 1:                                    # (n, k) @ b
-                return Batched(a.v @ np.ascontiguousarray(b))
-            if bd == 2 and a.shape[-2] == 1:               # rows @ b
-                r = a.v.reshape(-1, a.shape[-1]) @ np.ascontiguousarray(b)
-                return Batched(r.reshape(a.v.shape[:-1] + (b.shape[-1],)))
-        if bb and not ba and ad <= 2:
-            if ad == 2 and b.v.ndim == 3 and b.v.shape[2] == 1:   # a @ columns: the
-                return Batched((b.v[:, :, 0] @ np.ascontiguousarray(a.T))[:, :, None])  # vjp's case
-            if bd == 1:                                    # a @ (n, k)^T
-                return Batched(b.v @ (np.ascontiguousarray(a.T) if ad == 2 else a))
-            if ad == 2 and b.shape[-1] == 1:               # a @ columns
-                bt = np.swapaxes(b.v, -1, -2)
-                r = bt.reshape(-1, bt.shape[-1]) @ np.ascontiguousarray(a.T)
-                return Batched(np.swapaxes(r.reshape(bt.shape[:-1] + (a.shape[0],)), -1, -2))
-        # General case, NumPy's promotion of 1-D operands done by hand so the
-        # batch axis stays first: stacked matmul over the batch.
-        av = a.v if ba else np.asarray(a)
-        bv = b.v if bb else np.asarray(b)
-        if ad == 1:
-            av = np.expand_dims(av, -2)
-        if bd == 1:
-            bv = np.expand_dims(bv, -1)
-        nd = max(ad, bd, 2)
-        if ba:
-            av = _lift(Batched(av), nd)
-        if bb:
-            bv = _lift(Batched(bv), nd)
-        r = np.matmul(av, bv)
-        if bd == 1:
-            r = r[..., 0]
-        if ad == 1:
-            r = r[..., 0] if bd == 1 else r[..., 0, :]
-        return Batched(r)
-
-    @staticmethod
-    def swapaxes(x, a1, a2):
-        if not isinstance(x, Batched):
-            return np.swapaxes(x, a1, a2)
-        return Batched(np.swapaxes(x.v, _ax(a1), _ax(a2)))
-
-    @staticmethod
-    def transpose(x, axes):
-        if not isinstance(x, Batched):
-            return np.transpose(x, axes)
-        nd = x.ndim
-        if axes is None:
-            axes = tuple(range(nd - 1, -1, -1))
-        return Batched(np.transpose(x.v, (0,) + tuple(int(a) % nd + 1 for a in axes)))
-
-    @staticmethod
-    def squeeze(x, axis):
-        if not isinstance(x, Batched):
-            return np.squeeze(x, axis)
-        if type(x) is OneHot:                     # a reshape: still one-hot
-            return OneHot(np.squeeze(x.d, axis))
-        nd = x.ndim
-        v = x.v
-        if axis == -1 and nd and v.shape[-1] == 1:
-            return Batched(v.reshape(v.shape[:-1]))
-        if axis is None:
-            axis = tuple(k for k, s in enumerate(x.shape) if s == 1)
-        axes = {int(a) % nd for a in (axis if isinstance(axis, tuple) else (axis,))}
-        for a in axes:
-            if x.shape[a] != 1:
-                raise ValueError("cannot select an axis to squeeze out which has size "
-                                 "not equal to one")
-        return Batched(v.reshape(v.shape[:1] + tuple(s for k, s in enumerate(x.shape)
-                                                       if k not in axes)))
-
-    @staticmethod
-    def expand_dims(x, axis):
-        if not isinstance(x, Batched):
-            return np.expand_dims(x, axis)
-        if not isinstance(axis, (int, np.integer)):
-            return Batched(np.expand_dims(x.v, tuple(_ax(a) for a in axis)))
-        if type(x) is OneHot:
-            return OneHot(x.d.reshape(_expanded(x.d.shape, axis)))
-        v = x.v
-        return Batched(v.reshape(v.shape[:1] + _expanded(v.shape[1:], axis)))
-
-    @staticmethod
-    def broadcast_to(x, shape):
-        if not isinstance(x, Batched):
-            return np.broadcast_to(x, shape)
-        shape = tuple(shape)
-        return Batched(np.broadcast_to(_lift(x, len(shape)), x.v.shape[:1] + shape))
-
-    @staticmethod
-    def reshape(x, shape):
-        if not isinstance(x, Batched):
-            return np.reshape(x, shape)
-        if type(x) is OneHot:
-            return OneHot(np.reshape(x.d, shape))
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-        return Batched(x.v.reshape(x.v.shape[:1] + shape))
-
-    @staticmethod
-    def sum(x, axis, keepdims):
-        if not isinstance(x, Batched):
-            return np.sum(x, axis=axis, keepdims=keepdims)
-        return Batched(np.sum(x.v, axis=_axes(axis, x.ndim), keepdims=keepdims))
-
-    @staticmethod
-    def getitem(x, idx):
-        if not isinstance(x, Batched):
-            return x[idx]
-        return Batched(x.v[_batch_index(idx)[0]])
-
-    @staticmethod
-    def index_add(g, idx, shape):
-        if not isinstance(g, Batched):
-            out = np.zeros(shape, dtype=g.dtype)
-            np.add.at(out, idx, g)
-            return out
-        bidx, advanced = _batch_index(idx)
-        out = np.zeros(g.v.shape[:1] + tuple(shape), dtype=g.dtype)
-        if advanced:
-            np.add.at(out, bidx, g.v)      # repeated indices add up
-        else:
-            out[bidx] += g.v               # basic indexing never repeats an element
-        return Batched(out)
-
-    @staticmethod
-    def concatenate(xs, axis):
-        n = _batch_of(xs)
-        if n is None:
-            return np.concatenate(xs, axis=axis)
-        nd = np.ndim(xs[0]) if not isinstance(xs[0], Batched) else xs[0].ndim
-        return Batched(np.concatenate([_spread(x, n) for x in xs], axis=int(axis) % nd + 1))
-
-    @staticmethod
-    def stack(xs, axis):
-        n = _batch_of(xs)
-        if n is None:
-            return np.stack(xs, axis=axis)
-        nd = np.ndim(xs[0]) if not isinstance(xs[0], Batched) else xs[0].ndim
-        return Batched(np.stack([_spread(x, n) for x in xs], axis=int(axis) % (nd + 1) + 1))
-
-    @staticmethod
     def sum_to(g, shape):
         if not isinstance(g, Batched):
-            axes = _engine.sum_to_shape(np.shape(g), shape)
-            return (np.sum(g, axis=axes) if axes else np.asarray(g)).reshape(shape)
+            return NP.sum_to(np.asarray(g), shape)
         v = g.v
-        axes = _engine.sum_to_shape(g.shape, shape)
+        axes = sum_to_shape(g.shape, shape)
         if axes:
             v = np.sum(v, axis=tuple(a + 1 for a in axes))
         return Batched(v.reshape(v.shape[:1] + tuple(shape)))
@@ -520,36 +460,10 @@ class _Batch:
     def cast(g, dtype):
         if not isinstance(g, Batched):
             return g.astype(dtype)
-        if type(g) is OneHot:
-            return OneHot(g.d.astype(dtype))
-        return Batched(g.v.astype(dtype))
-
-    def apply(self, prim, x, **p):
-        """A primitive applied to a (batched) tangent: the linear ops' forward
-        rules and cast's reverse rule call this."""
-        if not isinstance(x, Batched):
-            return prim.forward(x, **p)
-        name = prim.name
-        if name == "reshape":
-            return self.reshape(x, p["shape"])
-        if name == "transpose":
-            return self.transpose(x, p["axes"])
-        if name == "broadcast_to":
-            return self.broadcast_to(x, p["shape"])
-        if name == "getitem":
-            return self.getitem(x, p["idx"])
-        if name == "index_add":
-            return self.index_add(x, p["idx"], p["shape"])
-        if name == "sum":
-            return self.sum(x, p["axis"], p["keepdims"])
-        if name == "cast":
-            return self.cast(x, p["dtype"])
-        if prim.elementwise and prim.nin == 1:
-            return Batched(prim.forward(x.v, **p))   # one value at a time: batch-blind
-        raise Unbatchable(f"primitive {name!r} on a batched value")
+        return Batched.astyped(g, dtype)
 
 
-BATCH = _Batch()
+BATCH = _BatchBackend()
 
 
 # ---- running rules on batches, one example at a time where BATCH cannot ----
@@ -563,39 +477,34 @@ def _stacked(rows):
                              else np.broadcast_to(np.asarray(r), ref.shape) for r in rows]))
 
 
-class BatchHooks:
-    """Sweep hooks (see ``Tape.sweep``) for a sweep whose gradients are
-    ``Batched``: each rule runs once on BATCH; a rule BATCH cannot run (it
-    raised, e.g. a custom Function's backward, which is not batch-aware) runs
-    once per example on NP instead.  ``sum_to`` keeps the batch axis.  The
-    version check and the freed-graph error are the engine's own."""
-
-    check_versions = staticmethod(_engine.SweepHooks.check_versions)
-    freed_error = staticmethod(_engine.SweepHooks.freed_error)
+class BatchRunner(Runner):
+    """Sweep runner (see ``Tape.sweep``) for a sweep whose gradients are
+    ``Batched``: each rule runs once on BATCH; a rule BATCH cannot run
+    (``Unbatchable``: e.g. a custom Function's backward, which is not
+    batch-aware) runs once per example on NP instead.  ``sum_to`` keeps the
+    batch axis."""
 
     def __init__(self, n):
         self.n = n
         self.looped = 0          # rules run per example (read by the tests)
 
-    def run_rule(self, rec, g_outs, needs, B, tape=None):
+    def run_rule(self, tape, i, rec, g_outs, needs, B):
         try:
-            return _engine.SweepHooks.run_rule(rec, g_outs, needs, BATCH, tape)
-        except Exception:
-            # Not an error yet: a rule BATCH cannot express.  If the rule is
-            # really broken, the per-example run raises it again.
+            return Runner.run_rule(self, tape, i, rec, g_outs, needs, BATCH)
+        except Unbatchable:
             pass
         self.looped += 1
-        run = _engine.SweepHooks.run_rule
-        rows = [run(rec, [g.v[k] if isinstance(g, Batched) else g for g in g_outs], needs, NP, tape)
+        rows = [Runner.run_rule(self, tape, i, rec,
+                                [g.v[k] if isinstance(g, Batched) else g for g in g_outs],
+                                needs, NP)
                 for k in range(self.n)]
         return tuple(_stacked([r[j] for r in rows]) for j in range(len(needs)))
 
-    def sum_to(self, g, meta, B):
-        shape, dtype = meta
+    def sum_to(self, g, shape, dtype, B):
         if not isinstance(g, Batched):
             # a rule that ignored the gradient: the same value for every example
             g = Batched(_spread(g, self.n))
-        if g.shape != shape:
+        if g.shape != tuple(shape):
             g = BATCH.sum_to(g, shape)
         if g.dtype != dtype:
             g = BATCH.cast(g, dtype)
@@ -613,7 +522,7 @@ def batched_jvp(prim, ts, xs, out, p, n):
             return None
         if not isinstance(t, Batched):
             t = Batched(_spread(t, n))          # independent of the tangents
-    except Exception:
+    except Unbatchable:
         with np.errstate(all="ignore"):
             t = _stacked([prim.jvp(NP, [s.v[k] if isinstance(s, Batched) else s for s in ts],
                                    xs, out, p) for k in range(n)])

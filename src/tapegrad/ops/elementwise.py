@@ -1,47 +1,45 @@
 """Elementwise primitives: one entry each, forward next to its derivative.
 
-Each ``partials`` entry is the local derivative d out / d input, written in
-backend ops so it serves the native-kernel-free reverse rule, create_graph
-and forward mode alike.  The C kernel named by ``kernel`` computes the same
-derivative in one fused pass (csrc/tg_kernels.c); a test checks they agree.
+Each entry's partials (``lambda B, xs, y, p``) are the local derivative
+d out / d input, written in backend ops so they serve the reverse rule,
+create_graph and forward mode alike.  An entry with ``kernel=True`` also
+has a row in csrc/tg_kernels.def, the same derivative as one fused C pass
+(and the 0-d forward and backward on C numbers); a test checks they agree.
 Masks (relu, abs, clip, maximum) are constants: their derivative is zero.
 """
 import numpy as np
 
-from .._core.kernels import KERNEL_IDS, PARALLEL_MIN, ufunc_scalar, ufunc_split, unary_fwd
-from ._registry import MINUS_ONE, ONE, Primitive, elementwise, register
+from .. import errors
+from .._core.arrays import to_array
+from .._core.kernels import KERNELS, PARALLEL_MIN, ufunc_split, unary_fwd
+from .._core.tape import TensorBase, is_batched
+from ._registry import (ELEMENTWISE, MINUS_ONE, ONE, REGISTRY, arg, elementwise, primitive,
+                        public_entries)
 
 
-def _native(kernel, numpy_fn):
-    """Forward through the C kernel, NumPy for what it does not take.
-
-    Used only where measured faster than NumPy (1M float64: relu 0.15 vs
-    0.57 ms, square 0.10 vs 0.20 ms, sin 2.9 vs 19 ms, cos 2.9 vs 20 ms);
-    NumPy's SIMD exp/log/tanh/sqrt/tan beat glibc's scalar calls 5-10x.
-    The C sin/cos stay within one ulp like NumPy's (glibc's) float64 ones,
-    which are scalar calls; tests/test_kernels_trig.py measures both."""
-    kid = KERNEL_IDS[kernel]
+# ---- forwards ----------------------------------------------------------------
+def _native(name, numpy_fn):
+    """Array forward through the kernel row's loop (csrc/tg_kernels.def rows
+    with fwd_loop 1: measured faster than NumPy's, or NumPy has none), NumPy
+    for what the loop does not take (other dtypes, non-contiguous)."""
+    kid = KERNELS[name].id
 
     def forward(x):
         y = unary_fwd(kid, x)
         return numpy_fn(x) if y is None else y
 
-    forward.__name__ = kernel
+    forward.__name__ = name
     forward.numpy = numpy_fn
     return forward
 
 
 def _split(ufunc):
-    """Forward through NumPy's own loop for ``ufunc``: called directly on 0-d
-    operands (kernels.ufunc_scalar), split over the cores when an operand is
-    big (kernels.ufunc_split), the same loop either way, so the same bits; a
-    plain ufunc call otherwise.  A Python number becomes a 0-d array
-    of the array's dtype, which is what NumPy's weak-scalar rule computes."""
+    """Forward through NumPy's own loop for ``ufunc``, split over the cores
+    when an operand is big (kernels.ufunc_split: the same loop, so the same
+    bits); a plain ufunc call otherwise.  A Python number stays a weak
+    scalar (the array's dtype)."""
 
     def forward(*xs):
-        y = ufunc_scalar(ufunc, xs)          # 0-d operands: the loop, no ufunc call
-        if y is not None:
-            return y
         big = None
         for x in xs:
             if type(x) is np.ndarray and x.size >= PARALLEL_MIN:
@@ -60,51 +58,125 @@ def _split(ufunc):
     return forward
 
 
-def _sigmoid(x):
-    # 0.5 * (1 + tanh(x / 2)): no overflow for large |x|, exact at 0.
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
-
-
 def _c(B, arr):
     return B.const(arr)
 
 
-# ---- unary ---------------------------------------------------------------
-NEG = elementwise("neg", _native("neg", np.negative), [lambda B, xs, y, p: MINUS_ONE], saves=(),
-                  kernel="neg", label="-{0}", linear=True)
-COPY = elementwise("copy", _native("copy", np.copy), [lambda B, xs, y, p: ONE], saves=(),
-                   kernel="copy", label="{0}", linear=True)
-EXP = elementwise("exp", _split(np.exp), [lambda B, xs, y, p: y], saves=(), save_out=True,
-                  kernel="exp", label="exp({0})")
-LOG = elementwise("log", _split(np.log), [lambda B, xs, y, p: 1.0 / xs[0]],
-                  kernel="log", label="ln({0})")
-_sin = _native("sin", np.sin)
-_cos = _native("cos", np.cos)
+# ---- the public functions of elementwise entries ------------------------------
+def _unary_public(name):
+    def f(x):
+        return REGISTRY[name](x if isinstance(x, TensorBase) else arg(x))
+    f.__doc__ = f"Elementwise {name}, recorded and differentiable (NumPy's ``{name}``)."
+    return f
+
+
+def _operands(a, b):
+    """Tensor operands stay; Python numbers stay numbers (NumPy's weak
+    scalars: the result keeps the tensor's dtype), as do NumPy scalars; arrays
+    keep their dtype, so NumPy's promotion applies."""
+    ta, tb = isinstance(a, TensorBase) or is_batched(a), isinstance(b, TensorBase) or is_batched(b)
+    if ta and tb:
+        return a, b
+    if not ta and not tb:
+        a = arg(a)
+        ta = True
+    ref = a if ta else b
+    if ta:
+        return a, _const(b, ref)
+    return _const(a, ref), b
+
+
+def _const(x, ref):
+    if type(x) is float or type(x) is int:
+        return x
+    if isinstance(x, (bool, int, float, np.number)) and not isinstance(x, np.ndarray):
+        if isinstance(x, complex) or np.iscomplexobj(x):
+            raise errors.DTypeError(f"complex operand {x!r}: tapegrad tensors are real")
+        dt = ref._data.dtype if isinstance(ref, TensorBase) else ref.dtype
+        return np.asarray(x, dtype=dt)
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "fbiu":
+            raise errors.DTypeError(f"cannot combine a tensor with an array of dtype {x.dtype}")
+        return x
+    return to_array(x, copy=False)
+
+
+def _check_broadcast(name, a, b):
+    sa, sb = np.shape(a) if not hasattr(a, "shape") else a.shape, \
+        np.shape(b) if not hasattr(b, "shape") else b.shape
+    if sa != sb and sa and sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise errors.ShapeError(
+                f"{name}: operands of shapes {sa} and {sb} do not broadcast together "
+                f"({getattr(a, 'dtype', '')}, {getattr(b, 'dtype', '')}); reshape one of them "
+                f"(e.g. expand_dims) so trailing dimensions match or are 1.") from None
+
+
+def _binary_public(name):
+    def f(a, b):
+        a, b = _operands(a, b)
+        _check_broadcast(name, a, b)
+        return REGISTRY[name](a, b)
+    f.__doc__ = (f"Elementwise {name} of two operands (tensors, arrays or numbers), "
+                 f"broadcast as NumPy does; recorded and differentiable.")
+    return f
+
+
+def unary(name, forward, d, saves="x", public=True, method=True, **kw):
+    """An elementwise unary entry: ``d(B, x, y)`` its local derivative."""
+    prim = elementwise(name, forward, [lambda B, xs, y, p: d(B, xs[0], y)], saves=saves,
+                       public=_unary_public(name) if public else None,
+                       method=method if public else None, **kw)
+    return prim
+
+
+def binary(name, forward, da, db, saves="ab", **kw):
+    """An elementwise binary entry: ``da(B, a, b, y)``, ``db(...)`` its partials."""
+    return elementwise(name, forward,
+                       [lambda B, xs, y, p: da(B, xs[0], xs[1], y),
+                        lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
+                       nin=2, saves=saves, public=_binary_public(name), **kw)
+
+
+# ---- unary ---------------------------------------------------------------------
+unary("negative", _native("negative", np.negative), lambda B, x, y: MINUS_ONE, saves="", kernel=True,
+      label="-{0}", linear=True, operator="neg", method=None, dlabels=("-1",))
+unary("copy", _native("copy", np.copy), lambda B, x, y: ONE, saves="", kernel=True,
+      label="{0}", linear=True, dlabels=("1",), fold="always")
+unary("exp", _split(np.exp), lambda B, x, y: y, saves="y", kernel=True, grammar=True,
+      dlabels=("{y}",), latex="\\exp")
+unary("log", _split(np.log), lambda B, x, y: 1.0 / x, kernel=True, label="ln({0})",
+      grammar=("ln", "log"), dlabels=("1/{0}",), latex="\\ln")
 # On raw arrays the partials use the same C sin/cos as the forward and the
 # fused gradient kernel, so every path gives the same bits.
-SIN = elementwise("sin", _sin,
-                  [lambda B, xs, y, p: _cos(xs[0]) if B.native else B.cos(xs[0])],
-                  kernel="sin", label="sin({0})")
-COS = elementwise("cos", _cos,
-                  [lambda B, xs, y, p: -_sin(xs[0]) if B.native else -B.sin(xs[0])],
-                  kernel="cos", label="cos({0})")
-TAN = elementwise("tan", _split(np.tan), [lambda B, xs, y, p: 1.0 + y * y], saves=(), save_out=True,
-                  kernel="tan", label="tan({0})")
-TANH = elementwise("tanh", _split(np.tanh), [lambda B, xs, y, p: 1.0 - y * y], saves=(), save_out=True,
-                   kernel="tanh", label="tanh({0})")
-SQRT = elementwise("sqrt", _split(np.sqrt), [lambda B, xs, y, p: 0.5 / y], saves=(), save_out=True,
-                   kernel="sqrt", label="sqrt({0})")
-SQUARE = elementwise("square", _native("square", np.square), [lambda B, xs, y, p: 2.0 * xs[0]],
-                     kernel="square", label="{0}^2")
-ABS = elementwise("abs", np.abs, [lambda B, xs, y, p: _c(B, np.sign(np.nan_to_num(B.raw(xs[0]))))],
-                  kernel="abs", label="|{0}|")
-SIGMOID = elementwise("sigmoid", _sigmoid, [lambda B, xs, y, p: y * (1.0 - y)], saves=(),
-                      save_out=True, kernel="sigmoid", label="sigmoid({0})")
-RELU = elementwise("relu", _native("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False)),
-                   [lambda B, xs, y, p: _c(B, (B.raw(xs[0]) > 0).astype(B.raw(xs[0]).dtype))],
-                   kernel="relu", label="relu({0})")
+_sin = _native("sin", np.sin)
+_cos = _native("cos", np.cos)
+unary("sin", _sin, lambda B, x, y: _cos(x) if B.native and type(x) is np.ndarray else B.cos(x),
+      kernel=True, grammar=True, dlabels=("cos({0})",), latex="\\sin")
+unary("cos", _cos, lambda B, x, y: -_sin(x) if B.native and type(x) is np.ndarray else -B.sin(x),
+      kernel=True, grammar=True, dlabels=("-sin({0})",), latex="\\cos")
+unary("tan", _split(np.tan), lambda B, x, y: 1.0 + y * y, saves="y", kernel=True, grammar=True,
+      dlabels=("(1 + {y}^2)",), latex="\\tan")
+unary("tanh", _split(np.tanh), lambda B, x, y: 1.0 - y * y, saves="y", kernel=True, grammar=True,
+      dlabels=("(1 - {y}^2)",), latex="\\tanh")
+unary("sqrt", _split(np.sqrt), lambda B, x, y: 0.5 / y, saves="y", kernel=True, grammar=True,
+      dlabels=("1/(2 * {y})",), latex="\\sqrt")
+unary("square", _native("square", np.square), lambda B, x, y: 2.0 * x, kernel=True,
+      label="{0}^2", dlabels=("2 * {0}",))
+unary("abs", np.abs, lambda B, x, y: _c(B, np.sign(np.nan_to_num(B.raw(x)))), kernel=True,
+      label="|{0}|", operator="abs", dlabels=("sign({0})",), numpy=np.abs)
+# sigma(x) sigma(-x): no cancellation in either tail (y (1 - y) is 0 for
+# x > 37 in float64, where the derivative is e^-x)
+unary("sigmoid", _native("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x))),
+      lambda B, x, y: y * B.sigmoid(-x), saves="xy", kernel=True, grammar=True,
+      dlabels=("{y} * (1 - {y})",), latex="\\sigma")
+unary("relu", _native("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False)),
+      lambda B, x, y: _c(B, (B.raw(x) > 0).astype(B.raw(x).dtype)), kernel=True)
 
 
+# ---- clip: a mask, with bounds as parameters -----------------------------------------
 def _clip_forward(x, lo, hi):
     return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
@@ -116,25 +188,32 @@ def _clip_mask(B, xs, y, p):
     return _c(B, ((x >= lo) & (x <= hi)).astype(x.dtype))
 
 
-CLIP = elementwise("clip", _clip_forward, [_clip_mask], kernel="clip",
-                   label="clip({0})")
+def clip(x, a_min=None, a_max=None):
+    """Clip to [a_min, a_max]; the gradient passes on the closed interval."""
+    lo = float(a_min) if isinstance(a_min, (int, float)) else a_min
+    hi = float(a_max) if isinstance(a_max, (int, float)) else a_max
+    x = x if isinstance(x, TensorBase) else arg(x)
+    return REGISTRY["clip"](x, lo=lo, hi=hi)
 
 
-# ---- binary --------------------------------------------------------------
-ADD = elementwise("add", _split(np.add), [lambda B, xs, y, p: ONE, lambda B, xs, y, p: ONE],
-                  nin=2, saves=(), kernel="add", label="{0} + {1}", linear=True)
-SUB = elementwise("sub", _split(np.subtract),
-                  [lambda B, xs, y, p: ONE, lambda B, xs, y, p: MINUS_ONE],
-                  nin=2, saves=(), kernel="sub", label="{0} - {1}", linear=True)
-MUL = elementwise("mul", _split(np.multiply), [lambda B, xs, y, p: xs[1], lambda B, xs, y, p: xs[0]],
-                  nin=2, saves=(0, 1), kernel="mul", label="{0} * {1}")
-DIV = elementwise("div", _split(np.true_divide),
-                  [lambda B, xs, y, p: 1.0 / xs[1], lambda B, xs, y, p: -y / xs[1]],
-                  nin=2, saves=(1,), save_out=True, kernel="div", label="{0} / {1}")
+elementwise("clip", _clip_forward, [_clip_mask], kernel=True, label="clip({0})", public=clip,
+            method=True, numpy=np.clip)
 
 
-def _pow_da(B, xs, y, p):
-    a, b = xs
+# ---- binary ------------------------------------------------------------------------
+binary("add", _split(np.add), lambda B, a, b, y: ONE, lambda B, a, b, y: ONE, saves="",
+       kernel=True, label="{0} + {1}", linear=True, operator="add", dlabels=("1", "1"))
+binary("subtract", _split(np.subtract), lambda B, a, b, y: ONE, lambda B, a, b, y: MINUS_ONE,
+       saves="", kernel=True, label="{0} - {1}", linear=True, operator="sub",
+       dlabels=("1", "-1"))
+binary("multiply", _split(np.multiply), lambda B, a, b, y: b, lambda B, a, b, y: a,
+       kernel=True, label="{0} * {1}", operator="mul", dlabels=("{1}", "{0}"))
+binary("divide", _split(np.true_divide), lambda B, a, b, y: 1.0 / b,
+       lambda B, a, b, y: -y / b, saves="by", kernel=True, label="{0} / {1}", operator="div",
+       dlabels=("1/{1}", "-{y}/{1}"))
+
+
+def _pow_da(B, a, b, y):
     zero_exp = B.raw(b) == 0
     if np.any(zero_exp):
         # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf.
@@ -142,8 +221,7 @@ def _pow_da(B, xs, y, p):
     return b * B.power(a, b - 1.0)
 
 
-def _pow_db(B, xs, y, p):
-    a = xs[0]
+def _pow_db(B, a, b, y):
     zero_base = B.raw(a) == 0
     if np.any(zero_base):
         # lim a->0+ of a^b ln a = 0 for b > 0: take 0 at a == 0.
@@ -152,33 +230,40 @@ def _pow_db(B, xs, y, p):
     return y * B.log(a)
 
 
-POW = elementwise("pow", np.power, [_pow_da, _pow_db], nin=2, saves=(0, 1), save_out=True,
-                  kernel="pow", label="{0} ** {1}")
+def _pow_dlabels(k, names, consts, y, fmt):
+    """The partials of a ** e as text: with a constant exponent p, p a^(p-1)."""
+    a, e = names
+    if k == 1:
+        return f"ln({a}) * {y}"
+    p = consts[1]
+    if p is None:
+        return f"{e} * {a} ** ({e} - 1)"
+    if p == 2:
+        return f"2 * {a}"
+    return f"{fmt(p)} * {a} ** {fmt(p - 1)}"
 
 
-def _tie_weight(B, xs, y, p, first_wins):
-    a, b = B.raw(xs[0]), B.raw(xs[1])
+binary("power", np.power, _pow_da, _pow_db, saves="aby", kernel=True, label="{0} ** {1}",
+       operator="pow", dlabels=_pow_dlabels)
+
+
+def _tie_weight(B, a, b, first_wins):
+    a, b = B.raw(a), B.raw(b)
     w = np.where(a == b, 0.5, np.where(first_wins(a, b), 1.0, 0.0))
     return w.astype(np.result_type(a, b), copy=False)
 
 
-MAXIMUM = elementwise(
-    "maximum", np.maximum,
-    [lambda B, xs, y, p: _c(B, _tie_weight(B, xs, y, p, np.greater)),
-     lambda B, xs, y, p: _c(B, 1.0 - _tie_weight(B, xs, y, p, np.greater))],
-    nin=2, saves=(0, 1), kernel="maximum", label="max({0}, {1})")
-MINIMUM = elementwise(
-    "minimum", np.minimum,
-    [lambda B, xs, y, p: _c(B, _tie_weight(B, xs, y, p, np.less)),
-     lambda B, xs, y, p: _c(B, 1.0 - _tie_weight(B, xs, y, p, np.less))],
-    nin=2, saves=(0, 1), kernel="minimum", label="min({0}, {1})")
+binary("maximum", np.maximum,
+       lambda B, a, b, y: _c(B, _tie_weight(B, a, b, np.greater)),
+       lambda B, a, b, y: _c(B, 1.0 - _tie_weight(B, a, b, np.greater)),
+       kernel=True, label="max({0}, {1})", method=True)
+binary("minimum", np.minimum,
+       lambda B, a, b, y: _c(B, _tie_weight(B, a, b, np.less)),
+       lambda B, a, b, y: _c(B, 1.0 - _tie_weight(B, a, b, np.less)),
+       kernel=True, label="min({0}, {1})", method=True)
 
 
-# where(cond, a, b): cond is a parameter (a bool array), linear in a and b.
-def _where_forward(a, b, cond):
-    return np.where(cond, a, b)
-
-
+# ---- where(cond, a, b): cond is a parameter (a bool array), linear in a and b --------
 def _where_vjp(B, g, xs, out, p, needs):
     cond = np.broadcast_to(p["cond"], g.shape)
     return (B.where(cond, g, 0.0) if needs[0] else None,
@@ -191,6 +276,30 @@ def _where_jvp(B, ts, xs, out, p):
     return B.where(np.broadcast_to(p["cond"], out.shape), ta, tb)
 
 
-WHERE = register(Primitive("where", _where_forward, _where_vjp, _where_jvp, nin=2,
-                           kernel="where", label="where(c, {0}, {1})", linear=True,
-                           elementwise=True))
+def where(cond, a, b):
+    """Elementwise ``a`` where ``cond`` else ``b``; the gradient flows to the
+    branch that was taken.  ``cond`` is constant (a bool array or a
+    comparison of tensors, never differentiated).
+
+    The branch not taken still runs: if it is not finite there (``sqrt`` of
+    a negative number), its gradient is NaN times 0 = NaN.  Make both
+    branches safe with a second where on the input::
+
+        safe = tg.where(x > 0, x, 1.0)          # no NaN in the unused branch
+        y = tg.where(x > 0, tg.sqrt(safe), 0.0)
+    """
+    c = cond._data if isinstance(cond, TensorBase) else cond
+    c = np.asarray(c, dtype=bool)
+    a, b = _operands(a, b)
+    return REGISTRY["where"](a, b, cond=c)
+
+
+def _where_forward(a, b, cond):
+    return np.where(cond, a, b)
+
+
+primitive("where", _where_forward, _where_vjp, _where_jvp, nin=2, kernel=True,
+          label="where(c, {0}, {1})", linear=True, elementwise=True, batch=ELEMENTWISE,
+          public=where, numpy=np.where)
+
+__all__ = sorted(public_entries())

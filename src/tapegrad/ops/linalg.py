@@ -1,11 +1,15 @@
-"""matmul (NumPy semantics, including 1-D operands and batch broadcasting).
+"""matmul (NumPy semantics, including 1-D operands and batch broadcasting);
+dot and outer built on it.
 
-dot and outer are built on it (functions.py).  The reverse rule promotes 1-D
-operands the way matmul does and leaves batch broadcasting to the engine.
+The reverse rule promotes 1-D operands the way matmul does and leaves batch
+broadcasting to the engine.  The batching rule keeps the batch axis first
+(with the one-vector-per-example cases as one GEMM: see ops/batching.py).
 """
 import numpy as np
 
-from ._registry import Primitive, register
+from .. import errors
+from .._core.tape import TensorBase, is_batched
+from ._registry import REGISTRY, arg, composite, primitive
 
 
 def _mT(B, x):
@@ -46,5 +50,55 @@ def _matmul_jvp(B, ts, xs, out, p):
     return acc
 
 
-MATMUL = register(Primitive("matmul", lambda a, b: np.matmul(a, b), _matmul_vjp, _matmul_jvp,
-                            nin=2, saves=(0, 1), label="{0} @ {1}"))
+def _matmul_batch(args, p):
+    a, b = args
+    bt = type(a) if is_batched(a) else type(b)
+    return bt.matmul(a, b)
+
+
+def _operands(a, b):
+    a = a if isinstance(a, TensorBase) or is_batched(a) else arg(a)
+    b = b if isinstance(b, TensorBase) or is_batched(b) else arg(b)
+    return a, b
+
+
+def matmul(a, b):
+    """NumPy's matmul (the ``@`` operator): 1-D operands are promoted and
+    the result squeezed as NumPy does; leading axes broadcast."""
+    a, b = _operands(a, b)
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if len(sa) == 0 or len(sb) == 0:
+        raise errors.ShapeError(
+            f"matmul: operands must have at least one dimension, got shapes {sa} and "
+            f"{sb}; use * for scalars.")
+    if sa[-1] != sb[-2 if len(sb) > 1 else 0]:
+        raise errors.ShapeError(
+            f"matmul: shapes {sa} and {sb} do not align (inner dimensions "
+            f"{sa[-1]} != {sb[-2 if len(sb) > 1 else 0]}).")
+    return REGISTRY["matmul"](a, b)
+
+
+primitive("matmul", lambda a, b: np.matmul(a, b), _matmul_vjp, _matmul_jvp, nin=2,
+          saves=(0, 1), label="{0} @ {1}", batch=_matmul_batch, public=matmul, method=True,
+          operator="matmul")
+
+
+@composite("dot", method=True)
+def dot(a, b):
+    """NumPy's dot for 0-, 1- and 2-D operands."""
+    a, b = _operands(a, b)
+    if len(a.shape) == 0 or len(b.shape) == 0:
+        return REGISTRY["multiply"].public(a, b)
+    if len(a.shape) > 2 or len(b.shape) > 2:
+        raise errors.ShapeError(
+            f"dot of operands with shapes {tuple(a.shape)} and {tuple(b.shape)}: tapegrad's "
+            f"dot takes 0-, 1- and 2-D operands; use tg.matmul for stacks of matrices.")
+    return matmul(a, b)
+
+
+@composite("outer", method=True)
+def outer(a, b):
+    """The outer product of two vectors (flattened, as NumPy's outer)."""
+    a, b = _operands(a, b)
+    reshape = REGISTRY["reshape"].public
+    return REGISTRY["multiply"].public(reshape(a, (-1, 1)), reshape(b, (1, -1)))

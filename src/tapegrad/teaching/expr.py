@@ -12,13 +12,13 @@ import ast
 
 import numpy as np
 
+from ..ops import REGISTRY
+
 __all__ = ["ExprError", "Expr", "parse", "FUNCTIONS"]
 
-# name in the expression -> name of the tapegrad function
-FUNCTIONS = {
-    "ln": "log", "log": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tan": "tan",
-    "tanh": "tanh", "sqrt": "sqrt", "sigmoid": "sigmoid",
-}
+#: name in the expression -> the public function it calls: every name an op
+#: registry entry lists in its ``grammar``.
+FUNCTIONS = {g: e.public for e in REGISTRY.values() for g in getattr(e, "grammar", ())}
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -78,8 +78,7 @@ class Expr:
         self.positions = {}     # variable -> (col, end) of its first appearance
 
     def evaluate(self, env):
-        import tapegrad as tg
-        return _eval(self.tree.body, env, tg)
+        return _eval(self.tree.body, env)
 
     def __call__(self, *args):
         return self.evaluate(dict(zip(self.order, args)))
@@ -222,19 +221,19 @@ def _const_binop(op, a, b):
     return float(r)
 
 
-def _eval(node, env, tg):
+def _eval(node, env):
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
-        v = _eval(node.operand, env, tg)
+        v = _eval(node.operand, env)
         if isinstance(node.op, ast.UAdd):
             return v
-        return -v if isinstance(v, float) else tg.negative(v)
+        return -v
     if isinstance(node, ast.BinOp):
-        a = _eval(node.left, env, tg)
-        b = _eval(node.right, env, tg)
+        a = _eval(node.left, env)
+        b = _eval(node.right, env)
         op = _BINOPS[type(node.op)]
         if isinstance(a, float) and isinstance(b, float):
             return _const_binop(op, a, b)
@@ -248,8 +247,8 @@ def _eval(node, env, tg):
             return a / b
         return a ** b
     if isinstance(node, ast.Call):
-        fn = getattr(tg, FUNCTIONS[node.func.id])
-        v = _eval(node.args[0], env, tg)
+        fn = FUNCTIONS[node.func.id]
+        v = _eval(node.args[0], env)
         if isinstance(v, float):
             with np.errstate(all="ignore"):
                 return float(fn(v)._data)

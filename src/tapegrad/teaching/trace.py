@@ -3,13 +3,13 @@
 Why it works this way: the trace is not re-derived from a formula, it is
 *observed*.  ``evaluation_trace`` runs the user's function once, under
 ``record()`` and inside ``tg.jvp`` (forward mode), with an observer
-(``_engine.STATE.observers``) that sees every primitive as ``apply`` runs
+(the thread state's ``observers``) that sees every primitive as the dispatch runs
 it.  Each primitive whose inputs depend on an input becomes a row: its
 value is the primal, its forward-mode tangent is the tangent column, and one
 reverse sweep (``autograd.grad`` on every row tensor) gives the adjoints.
 So the three tables show what tapegrad actually computed, in the order it
 computed it.  (The observer skips the ops a forward-mode rule runs to push
-tangents: while ``_engine`` computes the tangents of level L it lowers
+tangents: while the dispatch computes the tangents of level L it lowers
 ``STATE.max_level`` below L.)
 
 Rows are named as in the tutorials: with ``n`` inputs, the inputs are
@@ -20,45 +20,21 @@ numbers.  Plumbing that is not elementary to a reader (casts, copies,
 reshapes that keep the values) is folded into the row it came from, and rows
 the output does not depend on are dropped, so the last row is the output.
 """
+import re
 import unicodedata
 
 import numpy as np
 
-from . import _engine, autograd, errors
-from .tensor import Tensor
+from .. import autograd, errors
+from .._core.tape import DEFAULT_RUNNER, get_state
+from ..ops import NP, REGISTRY
+from ..tensor import Tensor
+from ..transforms import jvp
 
 __all__ = ["evaluation_trace", "EvaluationTrace", "TraceRow"]
 
-# Primitives that only move or re-type a value: folded when they keep it.
-_ALWAYS_FOLD = ("cast", "copy")
-_SHAPE_FOLD = ("reshape", "broadcast_to", "squeeze", "expand_dims", "transpose", "getitem")
-
-# Local partial derivatives as text, for the formula columns of Tables 2 and 3.
-# {0}, {1}: the operands' names; {y}: the row's own name.  An op missing here
-# is shown as d{y}/d{k}.  (Values never come from this table: they are the
-# engine's own forward and reverse results.)
-_PARTIALS = {
-    "add": ("1", "1"),
-    "sub": ("1", "-1"),
-    "mul": ("{1}", "{0}"),
-    "div": ("1/{1}", "-{y}/{1}"),
-    "neg": ("-1",),
-    "copy": ("1",),
-    "cast": ("1",),
-    "exp": ("{y}",),
-    "log": ("1/{0}",),
-    "sin": ("cos({0})",),
-    "cos": ("-sin({0})",),
-    "tan": ("(1 + {y}^2)",),
-    "tanh": ("(1 - {y}^2)",),
-    "sqrt": ("1/(2 * {y})",),
-    "square": ("2 * {0}",),
-    "sigmoid": ("{y} * (1 - {y})",),
-    "abs": ("sign({0})",),
-    "sum": ("1",),
-    "reshape": ("1",),
-    "broadcast_to": ("1",),
-}
+def _entry(op):
+    return REGISTRY.get(op) if op is not None else None
 
 
 class TraceRow:
@@ -197,7 +173,7 @@ class _Builder:
         return r
 
     def __call__(self, prim, args, params, res):
-        st = _engine.STATE
+        st = get_state()
         if self.level is not None and st.max_level < self.level:
             return              # an op of a tangent rule, not of the function
         self.keep.append(res)
@@ -212,7 +188,7 @@ class _Builder:
                 any_row = True
         if not any_row or res._tape is None:
             return              # a constant, or computed outside the recording (pause)
-        if len(ins) == 1 and isinstance(ins[0], int) and _folds(prim.name, args[0], res):
+        if len(ins) == 1 and isinstance(ins[0], int) and _folds(prim, args[0], res):
             self.by_id[id(res)] = ins[0]
             if res._tape is not None:
                 self.slots[(id(res._tape), res._slot)] = ins[0]
@@ -220,10 +196,14 @@ class _Builder:
         self._new_row(prim.name, ins, res, prim.label)
 
 
-def _folds(name, x, res):
-    if name in _ALWAYS_FOLD:
+def _folds(prim, x, res):
+    """Plumbing that is not elementary to a reader: an entry marked
+    fold='always' (casts, copies) or fold='shape' (reshapes and the like,
+    when they keep the values)."""
+    fold = getattr(prim, "fold", None)
+    if fold == "always":
         return True
-    if name in _SHAPE_FOLD:
+    if fold == "shape":
         return res.size == x.size and (res.shape == x.shape or res.size == 1)
     return False
 
@@ -263,8 +243,6 @@ def evaluation_trace(f, *inputs, wrt=0, names=None):
     >>> round(t.output, 4), round(t.rows[0].adjoint, 4), t.rows[1].adjoint
     (-17.0986, -4.3333, 4.0)
     """
-    from .transforms import jvp
-
     n = len(inputs)
     if n == 0:
         raise ValueError("evaluation_trace needs at least one input value")
@@ -305,7 +283,7 @@ def evaluation_trace(f, *inputs, wrt=0, names=None):
         box["out"] = out
         return out if isinstance(out, Tensor) else Tensor(out)
 
-    st = _engine.STATE
+    st = get_state()
     saved = st.observers
     st.observers = tuple(saved) + (b,)
     try:
@@ -390,12 +368,10 @@ def _local_partials(t, args):
     op, in_slots, out_slots, rec = tape.node(node)
     if rec is None or len(in_slots) != len(args):
         return none
-    g_outs = [np.ones(tape.slot_meta[s][0], dtype=tape.slot_meta[s][1]) if s == t._slot
-              else None for s in out_slots]
+    g_outs = [np.ones(*tape.slot_meta(s)) if s == t._slot else None for s in out_slots]
     needs = tuple(s >= 0 for s in in_slots)
-    from .ops.backend import NP
     with autograd.pause():
-        gs = _engine.SweepHooks.run_rule(rec, g_outs, needs, NP)
+        gs = DEFAULT_RUNNER.run_rule(tape, node, rec, g_outs, needs, NP)
     out = []
     for a, g in zip(args, gs):
         if not isinstance(a, int) or g is None:
@@ -464,10 +440,21 @@ class _Plain:
         return s
 
 
+def _latex_names():
+    """Function name as it appears in a label -> its LaTeX, from the entries
+    that give one ('ln({0})' with latex '\\ln')."""
+    out = {"sign": "\\operatorname{sign}"}       # appears in partial-derivative text
+    for e in REGISTRY.values():
+        latex = getattr(e, "latex", None)
+        m = re.fullmatch(r"(\w+)\(\{0\}\)", getattr(e, "label", "") or "")
+        if latex and m:
+            out[m.group(1)] = latex
+    return out
+
+
 class _Latex:
     mul = " \\times "
-    _FUNCS = {"ln": "\\ln", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos", "tan": "\\tan",
-              "tanh": "\\tanh", "sqrt": "\\sqrt", "sigmoid": "\\sigma", "sign": "\\operatorname{sign}"}
+    _FUNCS = _latex_names()
 
     @staticmethod
     def sym(name):
@@ -483,7 +470,6 @@ class _Latex:
 
     @classmethod
     def expr(cls, s):
-        import re
         s = s.replace(" ** ", "^").replace(" * ", " \\times ").replace("|", "\\vert ")
         s = re.sub(r"\^(\(?-?[\w.{}]+\)?)", lambda m: "^{" + m.group(1) + "}", s)
         s = re.sub(r"\b(" + "|".join(cls._FUNCS) + r")\(",
@@ -494,18 +480,14 @@ class _Latex:
 def _partial_text(row, k, rows):
     """d row / d (operand k) as text in the operands' names."""
     names = [rows[a].name if isinstance(a, int) else a.text() for a in row.args]
-    if row.op == "pow":
-        a, e = names
-        if k == 0:
-            c = row.args[1]
-            if isinstance(c, _Const) and np.size(c.value) == 1:
-                p = float(np.asarray(c.value).reshape(-1)[0])
-                if p == 2:
-                    return f"2 * {a}"
-                return f"{_fmt_const(p)} * {a} ** {_fmt_const(p - 1)}"
-            return f"{e} * {a} ** ({e} - 1)"
-        return f"ln({a}) * {row.name}"
-    tmpl = _PARTIALS.get(row.op)
+    e = _entry(row.op)
+    tmpl = getattr(e, "dlabels", None)
+    if callable(tmpl):
+        # the entry writes it: consts[i] is operand i's value if a constant
+        consts = [float(np.asarray(a.value).reshape(-1)[0])
+                  if isinstance(a, _Const) and np.size(a.value) == 1 else None
+                  for a in row.args]
+        return tmpl(k, names, consts, row.name, _fmt_const)
     if tmpl is None or k >= len(tmpl):
         return f"d{row.name}/d{names[k]}"
     return tmpl[k].format(*names, y=row.name)
@@ -676,9 +658,4 @@ class EvaluationTrace:
             blocks.append("\n".join(lines))
         blocks.append(self._summary())
         return "\n\n".join(blocks) + "\n"
-
-    def to_dot(self, **kw):
-        """Graphviz source of the trace's graph (see ``tg.to_dot``)."""
-        from .graphviz import to_dot
-        return to_dot(self, **kw)
 

@@ -20,9 +20,9 @@ import subprocess
 
 import numpy as np
 
-from . import errors
-from ._core.tape import Saved
-from .tensor import Tensor
+from .. import errors
+from .._core.tape import Saved
+from ..tensor import Tensor
 from .trace import EvaluationTrace, _fmt_num, _partial_text
 
 __all__ = ["to_dot", "draw", "GraphvizError", "GraphvizNotFoundError"]
@@ -248,7 +248,7 @@ def _meta_text(tape, slot, known):
     v = known.get((tape.serial, slot))
     if v is not None:
         return _describe(v)
-    shape, dtype = tape.slot_meta[slot]
+    shape, dtype = tape.slot_meta(slot)
     return "scalar" if tuple(shape) == () else f"shape {tuple(shape)}"
 
 

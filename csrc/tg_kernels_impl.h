@@ -1,0 +1,143 @@
+/* The kernel functions for one type, included twice by tg_kernels.c (TG_T
+ * double, then float; TG_SFX(fn) appends _f64 or _f32; F(fn) names the math
+ * function of that type).  Each switch is generated from tg_kernels.def:
+ * the row macros are defined for that switch, the table is included, and
+ * they are undefined again. */
+#define T TG_T
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+
+/* Array forward of the rows whose loop is used (fwd_loop 1); -1 otherwise:
+ * NumPy's ufunc computes those. */
+int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
+    tg_intp i;
+    switch (op) {
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD)                               \
+    case TG_K_##name:                                                           \
+        if (!(fwd_loop)) return -1;                                             \
+        for (i = 0; i < n; i++) { const T x = xp[i]; yp[i] = (FWD); }           \
+        break;
+#define TG_UNARY_TRIG(name, reads, QF, QD)                                      \
+    case TG_K_##name: TG_SFX(trig)(n, xp, yp, QF); break;
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
+#define TG_CLIP(name)
+#define TG_WHERE(name)
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+    default: return -1;
+    }
+    return 0;
+}
+
+int TG_SFX(tg_unary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *xp,
+                         const T *yp, T *gx, int acc) {
+    tg_intp i;
+    switch (op) {
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD)                               \
+    case TG_K_##name: UNARY_LOOPS(T, BWD); break;
+#define TG_UNARY_TRIG(name, reads, QF, QD)                                      \
+    case TG_K_##name: TRIG_BWD(T, TG_SFX(trig), QD); break;
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
+#define TG_CLIP(name)
+#define TG_WHERE(name)
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+    default: return -1;
+    }
+    return 0;
+}
+
+int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *ap,
+                          tg_intp sa, const T *bp, tg_intp sb, const T *yp, T *ga,
+                          T *gb, int acc_a, int acc_b) {
+    tg_intp i;
+    switch (op) {
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD)
+#define TG_UNARY_TRIG(name, reads, QF, QD)
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)                               \
+    case TG_K_##name: BINARY_LOOPS(T, BWD_A, BWD_B); break;
+#define TG_CLIP(name)
+#define TG_WHERE(name)
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+    default: return -1;
+    }
+    return 0;
+}
+
+/* 0-d operands: the row's forward on one value (b unused by unary rows) */
+int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
+    const T x = a;
+    (void)x; (void)b;
+    switch (op) {
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD)                               \
+    case TG_K_##name: *out = (FWD); return 0;
+#define TG_UNARY_TRIG(name, reads, QF, QD)                                      \
+    case TG_K_##name: *out = TG_SFX(trig_one)(x, QF); return 0;
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)                               \
+    case TG_K_##name: *out = (FWD); return 0;
+#define TG_CLIP(name)
+#define TG_WHERE(name)
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+    default: return -1;
+    }
+}
+
+/* 0-d backward: *ga (and *gb for binary rows) from g and the saved values,
+ * the same expressions as the array loops, so the same bits */
+int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
+    const T x = a;
+    (void)x; (void)b; (void)y;
+    switch (op) {
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD)                               \
+    case TG_K_##name: *ga = (BWD); return 0;
+#define TG_UNARY_TRIG(name, reads, QF, QD)                                      \
+    case TG_K_##name: *ga = g * TG_SFX(trig_one)(x, QD); return 0;
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)                               \
+    case TG_K_##name: *ga = (BWD_A); *gb = (BWD_B); return 0;
+#define TG_CLIP(name)
+#define TG_WHERE(name)
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_CLIP
+#undef TG_WHERE
+    default: return -1;
+    }
+}
+
+void TG_SFX(tg_clip_bwd)(tg_intp n, const T *g, const T *x, double lo, double hi, T *gx) {
+    tg_intp i;
+    for (i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : (T)0;
+}
+
+void TG_SFX(tg_where_bwd)(tg_intp n, const T *g, const uint8_t *cond, T *ga, T *gb) {
+    tg_intp i;
+    for (i = 0; i < n; i++) {
+        if (ga) ga[i] = cond[i] ? g[i] : (T)0;
+        if (gb) gb[i] = cond[i] ? (T)0 : g[i];
+    }
+}
+
+#undef T
