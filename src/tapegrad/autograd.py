@@ -1,9 +1,10 @@
 """Recording scopes, backward, grad and custom Functions (MXNet semantics).
 
 The recording flag and the training flag are per thread (the core's
-ThreadState) and every scope restores what it found, also when an exception
-passes; a scope object entered again while open (nested) keeps a stack of
-what it found.  backward and grad are the core's (_core/backward.pxi).
+ThreadState) and every scope (the core's Scope) restores what it found, also
+when an exception passes; a scope object entered again while open (nested)
+keeps a stack of what it found.  backward and grad are the core's
+(_core/backward.pxi).
 """
 import copy
 
@@ -11,75 +12,13 @@ import numpy as np
 
 from . import errors
 from ._core import tape as _tape
-from ._core.tape import get_state, is_batched, new_tape_on_next_record
+from ._core.tape import (Scope, get_state, is_batched, is_recording, is_training, pause,
+                         predict_mode, record, train_mode)
 from .ops.batching import Unbatchable
 from .tensor import Tensor
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "backward", "grad", "Function", "mark_variables"]
-
-
-class _Scope:
-    """Sets (recording, training) on entry and restores the previous pair on
-    exit.  The same object may be entered again while open: each entry
-    pushes what it found, each exit pops it."""
-
-    __slots__ = ("_rec", "_train", "_saved")
-
-    def __init__(self, recording, training):
-        self._rec = recording
-        self._train = training
-        self._saved = []
-
-    def __enter__(self):
-        st = get_state()
-        self._saved.append((st.recording, st.training))
-        if self._rec and not st.recording:
-            new_tape_on_next_record()
-        if self._rec is not None:
-            st.recording = self._rec
-        if self._train is not None:
-            st.training = self._train
-        return self
-
-    def __exit__(self, *exc):
-        st = get_state()
-        st.recording, st.training = self._saved.pop()
-        return False
-
-
-def record(train_mode=True):
-    """Record operations on variables inside the ``with`` block.
-
-    >>> x = tg.arange(4); x.attach_grad()
-    >>> with autograd.record():
-    ...     y = (x * x).sum()
-    >>> y.backward(); x.grad
-    tensor([0., 2., 4., 6.])
-    """
-    return _Scope(True, bool(train_mode))
-
-
-def pause(train_mode=False):
-    """Stop recording inside a ``record()`` block (e.g. for parameter updates)."""
-    return _Scope(False, bool(train_mode))
-
-
-def train_mode():
-    """Set the training flag only (layers like dropout read ``is_training()``)."""
-    return _Scope(None, True)
-
-
-def predict_mode():
-    return _Scope(None, False)
-
-
-def is_recording():
-    return bool(get_state().recording)
-
-
-def is_training():
-    return bool(get_state().training)
 
 
 def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
@@ -219,7 +158,7 @@ class Function:
             if g is None:
                 g = np.zeros(shape, dtype=dtype)
             gs.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
-        with pause(train_mode=is_training()) if B.native else _Scope(True, None):
+        with pause(train_mode=is_training()) if B.native else Scope(1, -1):
             res = self.backward(*gs)
         res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
         if len(res) != self._n_in:

@@ -169,12 +169,6 @@ class Tensor(CoreTensor):
         """The same values (sharing memory), with no history."""
         return wrap(self._data, self._ver)
 
-    def backward(self, head_grad=None, retain_graph=False, create_graph=False):
-        """Gradients of this tensor (summed, for a non-scalar one, or weighted
-        by ``head_grad``) into the ``.grad`` of every variable it depends on."""
-        _tape.backward([self], None if head_grad is None else [head_grad],
-                       retain_graph=retain_graph, create_graph=create_graph)
-
     # ---- in place ---------------------------------------------------------
     def _bump(self):
         self._ver.n += 1

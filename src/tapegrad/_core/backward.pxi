@@ -147,7 +147,7 @@ def run_backward(heads, head_grads, bint create_graph, wanted=None, runner=None)
     B = _TG if create_graph else _NP
     if runner is None:
         runner = DEFAULT_RUNNER
-    me = threading.get_ident()
+    cdef unsigned long me = PyThread_get_thread_ident()
     pending = {}                       # tape -> {slot: gradient}
     for hh, hg in zip(heads, head_grads):
         if not isinstance(hh, TensorBase):
@@ -158,7 +158,7 @@ def run_backward(heads, head_grads, bint create_graph, wanted=None, runner=None)
                 f"cannot backward from a tensor with no recorded history ({errors.describe(h)}): "
                 f"compute it inside `with autograd.record():` from a tensor on which "
                 f"attach_grad() was called.")
-        if h._tape.owner != me:
+        if h._tape.owner_id != me:
             raise errors.GraphError(
                 "backward() of a tensor recorded on another thread: a graph belongs to the "
                 "thread that recorded it. Record and differentiate on the same thread (pass "
@@ -236,14 +236,57 @@ cdef object _as_list(object x):
     return [x]
 
 
+cdef int _backward_one(TensorBase h, bint retain) except -1:
+    """backward() of one head with no head gradient on a tape that imports
+    nothing: the common case, without the general path's dicts and lists."""
+    cdef Tape tape = h._tape
+    cdef _Grads G = _Grads(tape.n_slots)
+    cdef Py_ssize_t s, slot = h._slot
+    cdef TensorBase var, gbuf
+    for s in tape.slot_leaf:
+        G.kept[s] = 1
+    if cnp.PyArray_NDIM(<cnp.ndarray>h._data) == 0:
+        G.sc[slot] = 1.0
+        G.has[slot] = 1
+    else:
+        G.set_obj(slot, _head_grad(h, None, False), False)
+    previous = buffers.enter() if tape.big else None
+    quiet = quiet_enter() if tape.rules else False
+    try:
+        visited = tape._sweep(G, tape.producer[slot], True, _NP, DEFAULT_RUNNER)
+    finally:
+        quiet_leave(quiet)
+        buffers.leave(previous)
+    # Written in one C loop: no signal lands between two variables' writes.
+    for s, v in tape.slot_leaf.items():
+        if G.has[s]:
+            var = v
+            if var._grad is None:          # an internal variable of a transform
+                continue
+            gbuf = var._grad
+            _write_grad(gbuf._data, G.value(s), var._grad_req == "add")
+            gbuf._ver.n += 1
+    if not retain:
+        tape.free_nodes(visited)
+    return 0
+
+
 def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
     """Gradients of ``heads`` (weighted by ``head_grads``; None: ones) into
     the ``.grad`` of every variable they reach ('write' overwrites, 'add'
     accumulates).  Saved values are freed afterwards unless retain_graph;
     with create_graph they are kept (the recorded gradients refer to them)."""
     cdef ThreadState st = state()
-    cdef TensorBase var, gbuf
+    cdef TensorBase var, gbuf, h
     cdef bint was
+    if not create_graph and head_grads is None and type(heads) is list and len(heads) == 1:
+        h0 = heads[0]
+        if isinstance(h0, TensorBase):
+            h = h0
+            if (h._tape is not None and h._tape._imports is None
+                    and h._tape.owner_id == PyThread_get_thread_ident()):
+                _backward_one(h, retain_graph)
+                return
     heads = _as_list(heads)
     hgs = _as_list(head_grads)
     if hgs is None:

@@ -78,7 +78,7 @@ cdef inline int _scalar_kind(object x, double *v):
     cdef int t
     if isinstance(x, TensorBase):
         d = (<TensorBase>x)._data
-        if (type(d) is not np.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>d) != 0
+        if (not cnp.PyArray_CheckExact(d) or cnp.PyArray_NDIM(<cnp.ndarray>d) != 0
                 or (<TensorBase>x)._tangents):
             return NOT_SCALAR
         t = cnp.PyArray_TYPE(<cnp.ndarray>d)
@@ -192,11 +192,11 @@ cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
         return out
     cdef TensorBase t
     if prim.nout == 1:
-        if type(out) is not np.ndarray:
+        if not cnp.PyArray_CheckExact(out):
             out = np.asarray(out)
         res = new_tensor(out, None)
     else:
-        res = tuple([new_tensor(o if type(o) is np.ndarray else np.asarray(o), None)
+        res = tuple([new_tensor(o if cnp.PyArray_CheckExact(o) else np.asarray(o), None)
                      for o in out])
     cdef int mode = st.mode
     cdef bint recorded = False
@@ -264,10 +264,10 @@ cdef void _record(Primitive prim, tuple args, list arrays, dict p, object res, l
                 xs.append(a)
             else:
                 ref = (<TensorBase>outs[0])._data
-                xs.append(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=ref.dtype))
+                xs.append(a if cnp.PyArray_Check(a) else np.asarray(a, dtype=ref.dtype))
         else:
             arr = arrays[i]
-            if type(arr) is np.ndarray:
+            if cnp.PyArray_CheckExact(arr):
                 xs.append(new_meta(arr.shape, arr.dtype))
             else:
                 ref = (<TensorBase>outs[0])._data
@@ -380,6 +380,19 @@ cdef inline object _binop(Primitive prim, object public, object a, object b):
 cdef class CoreTensor(TensorBase):
     """The tensor type's operators (tapegrad.Tensor derives from it)."""
 
+    def backward(self, head_grad=None, retain_graph=False, create_graph=False):
+        """Gradients of this tensor (summed, for a non-scalar one, or weighted
+        by ``head_grad``) into the ``.grad`` of every variable it depends on.
+        A backward that fails or is interrupted leaves the graph and ``.grad``
+        as they were; a retry works."""
+        if (head_grad is None and not create_graph and self._tape is not None
+                and self._tape._imports is None
+                and self._tape.owner_id == PyThread_get_thread_ident()):
+            _backward_one(self, retain_graph)
+            return
+        backward([self], None if head_grad is None else [head_grad],
+                 retain_graph=retain_graph, create_graph=create_graph)
+
     def __add__(self, o):
         return _binop(_p_add, _f_add, self, o)
 
@@ -474,3 +487,111 @@ def call_array_mode(fn, tuple args, dict kw):
         return fn(*args, **kw)
     finally:
         st.array_mode = False
+
+
+@cython.final
+cdef class Scope:
+    """``with`` scope that sets this thread's recording and training flags
+    and restores what it found on exit, also when an exception passes
+    (autograd.record / pause / train_mode / predict_mode).  ``recording``
+    and ``training``: 1 on, 0 off, -1 unchanged.  The same object may be
+    entered again while open (nested): each entry keeps what it found."""
+    cdef int rec, train, depth, saved0
+    cdef list more
+
+    def __cinit__(self, int recording, int training):
+        self.rec = recording
+        self.train = training
+        self.depth = 0
+        self.more = None
+
+    def __enter__(self):
+        cdef ThreadState st = state()
+        cdef int found = (1 if st._recording else 0) | (2 if st.training else 0)
+        if self.depth == 0:
+            self.saved0 = found
+        else:
+            if self.more is None:
+                self.more = []
+            self.more.append(found)
+        self.depth += 1
+        if self.rec == 1 and not st._recording:
+            st.tape_ref = None          # an outermost record(): its graph gets its own tape
+        if self.rec >= 0:
+            st._recording = self.rec
+            st._update()
+        if self.train >= 0:
+            st.training = self.train
+        return self
+
+    def __exit__(self, *exc):
+        cdef ThreadState st = state()
+        cdef int found
+        self.depth -= 1
+        found = self.saved0 if self.depth == 0 else self.more.pop()
+        st._recording = found & 1
+        st.training = (found & 2) != 0
+        st._update()
+        return False
+
+
+def record(train_mode=True):
+    """Record operations on variables inside the ``with`` block.
+
+    >>> x = tg.arange(4); x.attach_grad()
+    >>> with autograd.record():
+    ...     y = (x * x).sum()
+    >>> y.backward(); x.grad
+    tensor([0., 2., 4., 6.])
+    """
+    return Scope(1, 1 if train_mode else 0)
+
+
+def pause(train_mode=False):
+    """Stop recording inside a ``record()`` block (e.g. for parameter updates)."""
+    return Scope(0, 1 if train_mode else 0)
+
+
+def train_mode():
+    """Set the training flag only (layers like dropout read ``is_training()``)."""
+    return Scope(-1, 1)
+
+
+def predict_mode():
+    """Clear the training flag only."""
+    return Scope(-1, 0)
+
+
+def is_recording():
+    """Whether this thread records operations now."""
+    return state()._recording
+
+
+def is_training():
+    """Whether this thread is in training mode."""
+    return bool(state().training)
+
+
+# ---- calling a primitive without building *args and **kwargs -------------------------
+cdef object _arg = None          # ops/_registry.arg: converts a non-tensor operand
+
+
+def set_arg_converter(fn):
+    global _arg
+    _arg = fn
+
+
+def call1(Primitive prim, object x):
+    """prim(x) for a public unary function: a tensor as it is, anything else
+    converted (ops/_registry.arg)."""
+    cdef ThreadState st
+    cdef object r
+    if isinstance(x, TensorBase):
+        if prim.scalar:
+            st = state()
+            if not (st.mode & (M_LEVELS | M_OBSERVED)):
+                r = _scalar_call(prim, x, None, st)
+                if r is not None:
+                    return r
+        return _generic(prim, (x,), {}, state())
+    return bind(prim, (_arg(x),), {})

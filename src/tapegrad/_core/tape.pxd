@@ -90,6 +90,24 @@ cdef class ThreadState:
     cdef void _update(self)
 
 
+cdef class _Grads:
+    cdef Py_ssize_t n
+    cdef unsigned char *has          # 0 none, 1 a double in sc, 2 an object in ob
+    cdef unsigned char *owned
+    cdef unsigned char *kept
+    cdef double *sc
+    cdef PyObject **ob
+    cdef inline void put(self, Py_ssize_t s, object g, bint as_scalar, bint owned)
+    cdef inline void set_obj(self, Py_ssize_t s, object g, bint owned)
+    cdef inline object obj(self, Py_ssize_t s)
+    cdef inline void clear(self, Py_ssize_t s)
+    cdef inline double scalar(self, Py_ssize_t s)
+    cdef inline void add_scalar(self, Py_ssize_t s, double v, bint f32)
+    cdef object take(self, Py_ssize_t s, bint f32, object shape, bint kept)
+    cdef void add_native(self, Py_ssize_t s, object g, bint fresh)
+    cdef object value(self, Py_ssize_t s)
+
+
 cdef class Tape:
     cdef Node *nodes
     cdef Py_ssize_t n_nodes, cap_nodes
@@ -105,16 +123,17 @@ cdef class Tape:
     cdef Py_ssize_t n_slots, cap_slots
     cdef public dict leaf_slots     # id(leaf tensor) -> slot
     cdef public dict slot_leaf      # slot -> leaf tensor
-    cdef public dict imports        # slot -> (older tape, slot there)
-    cdef public dict import_slots   # (id(older tape), slot there) -> slot
-    cdef public dict pyrecs         # node -> record of a custom Function
+    cdef dict _imports              # slot -> (older tape, slot there); None: none yet
+    cdef dict _import_slots         # (id(older tape), slot there) -> slot
+    cdef dict _pyrecs               # node -> record of a custom Function
     cdef public object ops          # the registry's BY_CODE list
     cdef public long long serial    # creation order: newer tapes sweep first
-    cdef public object owner        # the thread that records on this tape
+    cdef unsigned long owner_id     # the thread that records on this tape
     cdef public bint big            # holds arrays the buffer cache serves
     cdef public bint rules          # holds nodes whose backward runs Python rules
     cdef object __weakref__
 
+    cdef void _setup(self, object ops, long long serial, unsigned long owner)
     cdef Py_ssize_t new_slot(self, object shape, bint f32, Py_ssize_t node) except -1
     cdef Py_ssize_t slot_for(self, TensorBase t) except -2
     cdef Py_ssize_t open_node(self, int prim, int kernel, int flags, Py_ssize_t n_in,
@@ -127,6 +146,7 @@ cdef class Tape:
     cdef int _check_versions(self, Py_ssize_t i) except -1
     cdef str _op_name(self, Py_ssize_t i)
     cdef int _freed_error(self, Py_ssize_t i) except -1
+    cdef list _sweep(self, _Grads G, Py_ssize_t last, bint native, object B, object runner)
     cdef Py_ssize_t push_scalar(self, Primitive prim, bint f32, object a, object b,
                                 double av, double bv, double y, TensorBase res) except -1
 

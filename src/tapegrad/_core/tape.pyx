@@ -27,14 +27,15 @@ interrupted or failed backward leaves the graph as it was.
 """
 cimport cython
 import threading
-import weakref
 
 import numpy as np
 cimport numpy as cnp
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
-from cpython.pythread cimport PyThread_tss_create, PyThread_tss_get, PyThread_tss_set
+from cpython.pythread cimport (PyThread_get_thread_ident, PyThread_tss_create, PyThread_tss_get,
+                               PyThread_tss_set)
+from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from libc.math cimport isfinite
 from libc.string cimport memset
@@ -126,9 +127,19 @@ def tensor_type():
     return _tensor_type
 
 
+cdef extern from *:
+    """
+    /* tp_new of a type, called directly (no __new__ lookup, no args tuple) */
+    static PyObject *tg_new_instance(PyTypeObject *type, PyObject *empty) {
+        return type->tp_new(type, empty, NULL);
+    }
+    """
+    object tg_new_instance(type cls, tuple empty)
+
+
 cdef TensorBase new_tensor(object data, Version ver):
     """A tensor over ``data`` with no history."""
-    cdef TensorBase t = TensorBase.__new__(_tensor_type)
+    cdef TensorBase t = <TensorBase>tg_new_instance(_tensor_type, ())
     t._data = data
     t._slot = -1
     t._ver = Version.__new__(Version) if ver is None else ver
@@ -230,7 +241,6 @@ def get_state():
     return state()
 
 
-_serial = [0]
 cdef object _ops = []        # the registry's BY_CODE (set_registry)
 
 
@@ -240,15 +250,21 @@ def set_registry(list by_code):
     _ops = by_code
 
 
+cdef long long _next_serial = 0
+
+
 cdef Tape current_tape(ThreadState st):
+    global _next_serial
     cdef object ref = st.tape_ref
-    cdef Tape tape = None
+    cdef PyObject *p
     if ref is not None:
-        tape = ref()
-    if tape is None:
-        _serial[0] += 1
-        tape = Tape(_ops, _serial[0], threading.get_ident())
-        st.tape_ref = weakref.ref(tape)
+        p = PyWeakref_GetObject(ref)
+        if <object>p is not None:
+            return <Tape>p
+    _next_serial += 1
+    cdef Tape tape = Tape.__new__(Tape)
+    tape._setup(_ops, _next_serial, PyThread_get_thread_ident())
+    st.tape_ref = PyWeakref_NewRef(tape, None)
     return tape
 
 
@@ -275,12 +291,42 @@ cdef int _grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) except
 
 
 cdef tuple _EMPTY = ()
+cdef dict _NO_DICT = {}         # what an empty lazy dict reads as (never written)
+
+
+# The arrays of one dead tape, kept for the next: a training loop starts a
+# tape per step, and a step's worth of arrays is then never allocated again.
+cdef struct Spare:
+    Node *nodes
+    Py_ssize_t *in_slots
+    Py_ssize_t *out_slots
+    VerStamp *vers
+    Py_ssize_t *producer
+    PyObject **slot_shape
+    unsigned char *slot_f32
+    Py_ssize_t cap_nodes, cap_in, cap_out, cap_vers, cap_slots
+
+cdef Spare _spare
+cdef bint _have_spare = False
+# Arrays above this many nodes are handed back to the allocator instead.
+cdef Py_ssize_t SPARE_MAX_NODES = 1 << 14
 
 
 cdef class Tape:
     # fields: see tape.pxd
 
     def __cinit__(self):
+        global _have_spare
+        self.n_nodes = self.n_in = self.n_out = self.n_vers = self.n_slots = 0
+        if _have_spare:
+            _have_spare = False
+            self.nodes, self.cap_nodes = _spare.nodes, _spare.cap_nodes
+            self.in_slots, self.cap_in = _spare.in_slots, _spare.cap_in
+            self.out_slots, self.cap_out = _spare.out_slots, _spare.cap_out
+            self.vers, self.cap_vers = _spare.vers, _spare.cap_vers
+            self.producer, self.slot_shape = _spare.producer, _spare.slot_shape
+            self.slot_f32, self.cap_slots = _spare.slot_f32, _spare.cap_slots
+            return
         self.nodes = NULL
         self.in_slots = NULL
         self.out_slots = NULL
@@ -288,23 +334,37 @@ cdef class Tape:
         self.producer = NULL
         self.slot_shape = NULL
         self.slot_f32 = NULL
-        self.n_nodes = self.cap_nodes = 0
-        self.n_in = self.cap_in = 0
-        self.n_out = self.cap_out = 0
-        self.n_vers = self.cap_vers = 0
-        self.n_slots = self.cap_slots = 0
+        self.cap_nodes = self.cap_in = self.cap_out = self.cap_vers = self.cap_slots = 0
 
     def __init__(self, ops, serial=0, owner=None):
+        self._setup(ops, serial, PyThread_get_thread_ident() if owner is None else owner)
+
+    cdef void _setup(self, object ops, long long serial, unsigned long owner):
         self.ops = ops
         self.serial = serial
-        self.owner = owner
-        self.imports = {}
-        self.import_slots = {}
+        self.owner_id = owner
         self.leaf_slots = {}
         self.slot_leaf = {}
-        self.pyrecs = {}
+        self._imports = None        # most tapes import nothing and hold no Function
+        self._import_slots = None
+        self._pyrecs = None
+
+    @property
+    def imports(self):
+        """slot -> (older tape, its slot there), for the import slots (read only)."""
+        return self._imports if self._imports is not None else _NO_DICT
+
+    @property
+    def pyrecs(self):
+        return self._pyrecs if self._pyrecs is not None else _NO_DICT
+
+    @property
+    def owner(self):
+        """The thread that records on this tape (threading.get_ident())."""
+        return self.owner_id
 
     def __dealloc__(self):
+        global _have_spare
         cdef Py_ssize_t i
         for i in range(self.n_nodes):
             Py_XDECREF(self.nodes[i].rec)
@@ -312,6 +372,17 @@ cdef class Tape:
             Py_XDECREF(self.vers[i].ver)
         for i in range(self.n_slots):
             Py_XDECREF(self.slot_shape[i])
+        if (not _have_spare and self.nodes != NULL and self.in_slots != NULL
+                and self.out_slots != NULL and self.vers != NULL and self.producer != NULL
+                and self.cap_nodes <= SPARE_MAX_NODES):
+            _spare.nodes, _spare.cap_nodes = self.nodes, self.cap_nodes
+            _spare.in_slots, _spare.cap_in = self.in_slots, self.cap_in
+            _spare.out_slots, _spare.cap_out = self.out_slots, self.cap_out
+            _spare.vers, _spare.cap_vers = self.vers, self.cap_vers
+            _spare.producer, _spare.slot_shape = self.producer, self.slot_shape
+            _spare.slot_f32, _spare.cap_slots = self.slot_f32, self.cap_slots
+            _have_spare = True
+            return
         PyMem_Free(self.nodes)
         PyMem_Free(self.in_slots)
         PyMem_Free(self.out_slots)
@@ -384,11 +455,14 @@ cdef class Tape:
     def import_slot(self, Tape older, Py_ssize_t slot, shape, dtype):
         """The slot standing for ``older``'s slot on this tape."""
         key = (id(older), slot)
-        s = self.import_slots.get(key)
+        if self._imports is None:
+            self._imports = {}
+            self._import_slots = {}
+        s = self._import_slots.get(key)
         if s is None:
             s = self.new_slot(tuple(shape), np.dtype(dtype) == np.float32, -1)
-            self.import_slots[key] = s
-            self.imports[s] = (older, slot)   # keeps the older tape alive
+            self._import_slots[key] = s
+            self._imports[s] = (older, slot)   # keeps the older tape alive
         return s
 
     cdef Py_ssize_t slot_for(self, TensorBase t) except -2:
@@ -398,7 +472,7 @@ cdef class Tape:
             return self._leaf_slot(t)
         if older is self:
             return t._slot
-        if older.owner != self.owner:
+        if older.owner_id != self.owner_id:
             raise errors.GraphError(
                 "this tensor was recorded on another thread; each thread records on its own "
                 "tapes. Pass t.detach() to this thread, or record the whole computation on "
@@ -498,7 +572,9 @@ cdef class Tape:
         for v, role in versions:
             self.add_version(v, role)
         if gc_visible:
-            self.pyrecs[node] = record
+            if self._pyrecs is None:
+                self._pyrecs = {}
+            self._pyrecs[node] = record
         else:
             Py_INCREF(record)
             self.nodes[node].rec = <PyObject*>record
@@ -516,7 +592,7 @@ cdef class Tape:
         if nd.flags & FREED:
             return None
         if nd.flags & PYREC:
-            return self.pyrecs.get(i)
+            return self._pyrecs.get(i)
         if nd.rec != NULL:
             return <object>nd.rec
         return self._scalar_record(i)
@@ -539,8 +615,8 @@ cdef class Tape:
             leaf = self.slot_leaf.get(s) if s >= 0 else None
             if leaf is not None:
                 xs.append(leaf)
-            elif s >= 0 and s in self.imports:
-                older, so = self.imports[s]
+            elif s >= 0 and self._imports is not None and s in self._imports:
+                older, so = self._imports[s]
                 t = new_tensor(arr, vers.get(j))
                 t._tape = older
                 t._slot = so
@@ -580,7 +656,7 @@ cdef class Tape:
                 self.vers[nd.ver_start + j].ver = NULL
             nd.n_ver = 0
             if nd.flags & PYREC:
-                self.pyrecs.pop(i, None)
+                self._pyrecs.pop(i, None)
             nd.flags |= FREED
 
     cdef int _check_versions(self, Py_ssize_t i) except -1:
@@ -604,7 +680,7 @@ cdef class Tape:
         cdef int p = self.nodes[i].prim
         if p >= 0:
             return self.ops[p].name
-        rec = self.pyrecs.get(i)
+        rec = self._pyrecs.get(i) if self._pyrecs is not None else None
         return type(rec[0]).__name__ if rec is not None else "Function"
 
     cdef int _freed_error(self, Py_ssize_t i) except -1:
@@ -626,21 +702,31 @@ cdef class Tape:
         ``sum_to(g, shape, dtype, B)``.  Nothing is freed here (see
         free_nodes), so a failed or interrupted sweep leaves the graph usable.
         """
-        cdef Py_ssize_t i, j, s, last = -1, n = self.n_slots, count = 0
+        cdef Py_ssize_t s, last = -1, n = self.n_slots
+        cdef _Grads G = _Grads(n)
+        for s in keep:
+            if 0 <= s < n:
+                G.kept[s] = 1
+        for s, g in seeds.items():
+            G.put(s, g, native and (<tuple>self.slot_shape[s]) == _EMPTY, False)
+            if self.producer[s] > last:
+                last = self.producer[s]
+        visited = self._sweep(G, last, native, B, runner)
+        out = {}
+        for s in range(n):
+            if G.kept[s] and G.has[s]:
+                out[s] = G.value(s)
+        return out, visited
+
+    cdef list _sweep(self, _Grads G, Py_ssize_t last, bint native, object B, object runner):
+        """The sweep's loop, from node ``last`` down; returns the visited nodes."""
+        cdef Py_ssize_t i, j, s, n = self.n_slots, count = 0
         cdef Node nd     # a copy: rules may append to this tape and move the array
         cdef bint has_grad, f32, fresh
         cdef double g0, ga, gb
         cdef object flag, g, prev, acc_a, acc_b, donor, g_ins
         cdef tuple needs
-        cdef _Grads G = _Grads(n)
         cdef unsigned char *kept = G.kept
-        for s in keep:
-            if 0 <= s < n:
-                kept[s] = 1
-        for s, g in seeds.items():
-            G.put(s, g, native and (<tuple>self.slot_shape[s]) == _EMPTY, False)
-            if self.producer[s] > last:
-                last = self.producer[s]
         visited = []
         i = last
         while i >= 0:
@@ -727,7 +813,7 @@ cdef class Tape:
                 if not native or g.shape != shape or g.dtype != dtype:
                     g = runner.sum_to(g, shape, dtype, B)
                 if native:
-                    if type(g) is not np.ndarray:
+                    if not cnp.PyArray_CheckExact(g):
                         g = np.asarray(g)       # NumPy returns scalars from 0-d math
                     if shape == _EMPTY:
                         G.add_scalar(s, (<double*>cnp.PyArray_DATA(<cnp.ndarray>g))[0]
@@ -740,11 +826,7 @@ cdef class Tape:
                     prev = G.obj(s)
                     G.set_obj(s, g if prev is None else prev + g, False)
             i -= 1
-        out = {}
-        for s in range(n):
-            if kept[s] and G.has[s]:
-                out[s] = G.value(s)
-        return out, visited
+        return visited
 
 
 # ---- a sweep's gradients --------------------------------------------------------
@@ -753,42 +835,30 @@ cdef class _Grads:
     """Per slot: nothing (zero), a C double (0-d slots on the native path),
     or an array; whether the sweep owns the array's buffer (may write into
     it); whether the caller keeps it."""
-    cdef Py_ssize_t n
-    cdef unsigned char *has          # 0 none, 1 a double in sc, 2 an object in ob
-    cdef unsigned char *owned
-    cdef unsigned char *kept
-    cdef double *sc
-    cdef PyObject **ob
-
     def __cinit__(self, Py_ssize_t n):
+        # one block: the object pointers, the doubles, then three flag arrays
         cdef Py_ssize_t m = n if n > 0 else 1
-        self.n = n
-        self.has = <unsigned char*>PyMem_Realloc(NULL, m)
-        self.owned = <unsigned char*>PyMem_Realloc(NULL, m)
-        self.kept = <unsigned char*>PyMem_Realloc(NULL, m)
-        self.sc = <double*>PyMem_Realloc(NULL, m * sizeof(double))
-        self.ob = <PyObject**>PyMem_Realloc(NULL, m * sizeof(PyObject*))
-        if (self.has == NULL or self.owned == NULL or self.kept == NULL or self.sc == NULL
-                or self.ob == NULL):
+        cdef char *block = <char*>PyMem_Malloc(m * (sizeof(PyObject*) + sizeof(double) + 3))
+        if block == NULL:
             raise MemoryError("tapegrad: no memory for a backward sweep")
-        memset(self.has, 0, m)
-        memset(self.owned, 0, m)
-        memset(self.kept, 0, m)
+        self.n = n
+        self.ob = <PyObject**>block
+        self.sc = <double*>(block + m * sizeof(PyObject*))
+        self.has = <unsigned char*>(block + m * (sizeof(PyObject*) + sizeof(double)))
+        self.owned = self.has + m
+        self.kept = self.owned + m
         memset(self.ob, 0, m * sizeof(PyObject*))
+        memset(self.has, 0, 3 * m)
 
     def __dealloc__(self):
         cdef Py_ssize_t s
         if self.ob != NULL:
             for s in range(self.n):
                 Py_XDECREF(self.ob[s])
-        PyMem_Free(self.has)
-        PyMem_Free(self.owned)
-        PyMem_Free(self.kept)
-        PyMem_Free(self.sc)
         PyMem_Free(self.ob)
 
     cdef inline void put(self, Py_ssize_t s, object g, bint as_scalar, bint owned):
-        if as_scalar and type(g) is np.ndarray and cnp.PyArray_SIZE(<cnp.ndarray>g) == 1:
+        if as_scalar and cnp.PyArray_CheckExact(g) and cnp.PyArray_SIZE(<cnp.ndarray>g) == 1:
             self.sc[s] = float(g.reshape(-1)[0]) if cnp.PyArray_NDIM(<cnp.ndarray>g) else float(g)
             self.has[s] = 1
             return
@@ -933,7 +1003,7 @@ cdef inline object _arr(object x, object g):
     d = getattr(x, "_data", None)
     if d is not None:
         return d
-    if isinstance(x, np.ndarray):
+    if cnp.PyArray_Check(x):
         return x
     if x.shape == g.shape:
         return g

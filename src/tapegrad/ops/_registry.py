@@ -201,6 +201,9 @@ def arg(x):
     return to_array(x, copy=False)
 
 
+_tape.set_arg_converter(arg)
+
+
 def dtype_of(x):
     return x._data.dtype if isinstance(x, TensorBase) else x.dtype
 

@@ -12,7 +12,7 @@ import numpy as np
 from .. import errors
 from .._core.arrays import to_array
 from .._core.kernels import KERNELS, PARALLEL_MIN, ufunc_split, unary_fwd
-from .._core.tape import TensorBase, is_batched
+from .._core.tape import TensorBase, call1, is_batched
 from ._registry import (ELEMENTWISE, MINUS_ONE, ONE, REGISTRY, arg, elementwise, primitive,
                         public_entries)
 
@@ -64,9 +64,12 @@ def _c(B, arr):
 
 # ---- the public functions of elementwise entries ------------------------------
 def _unary_public(name):
+    prim = []                   # filled in once the entry exists
+
     def f(x):
-        return REGISTRY[name](x if isinstance(x, TensorBase) else arg(x))
+        return call1(prim[0], x)
     f.__doc__ = f"Elementwise {name}, recorded and differentiable (NumPy's ``{name}``)."
+    f.prim = prim
     return f
 
 
@@ -126,9 +129,11 @@ def _binary_public(name):
 
 def unary(name, forward, d, saves="x", public=True, method=True, **kw):
     """An elementwise unary entry: ``d(B, x, y)`` its local derivative."""
+    f = _unary_public(name) if public else None
     prim = elementwise(name, forward, [lambda B, xs, y, p: d(B, xs[0], y)], saves=saves,
-                       public=_unary_public(name) if public else None,
-                       method=method if public else None, **kw)
+                       public=f, method=method if public else None, **kw)
+    if f is not None:
+        f.prim.append(prim)
     return prim
 
 
