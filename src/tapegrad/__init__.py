@@ -26,3 +26,12 @@ from .teaching.trace import evaluation_trace  # noqa: E402
 from .teaching.graphviz import draw, to_dot  # noqa: E402
 from . import optim  # noqa: E402
 from .checking import gradcheck, numerical_grad  # noqa: E402
+from .ops import public_entries as _public_entries  # noqa: E402
+
+
+def __getattr__(name):
+    """A public function registered after import (a user's own entry)."""
+    entry = _public_entries().get(name)
+    if entry is None:
+        raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
+    return entry.public

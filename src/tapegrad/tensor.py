@@ -132,6 +132,13 @@ class Tensor(CoreTensor):
     def __hash__(self):
         return id(self)
 
+    def __getattr__(self, name):
+        # a method of a registry entry registered after import (a user's own)
+        for e in REGISTRY.values():
+            if getattr(e, "method", None) == name:
+                return e.public.__get__(self, Tensor)
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+
     # ---- copies and pickles: values, grad_req and grad; never history -------
     def __reduce__(self):
         return (_rebuild, (self._data.copy(), self._grad_req,

@@ -118,6 +118,19 @@ def register(prim):
     return prim
 
 
+def unregister(prim):
+    """Remove the entry registered last (tests that define a toy primitive)."""
+    key = qualname(prim)
+    if REGISTRY.get(key) is not prim:
+        raise ValueError(f"{key!r} is not registered")
+    if isinstance(prim, Primitive):
+        if not BY_CODE or BY_CODE[-1] is not prim:
+            raise ValueError(f"only the last registered primitive can be removed, not {key!r}")
+        BY_CODE.pop()
+        prim.code = -1
+    del REGISTRY[key]
+
+
 def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=False,
               kernel=False, label=None, linear=False, elementwise=False, batch=None,
               namespace="", public=None, method=None, operator=None, grammar=(),

@@ -9,6 +9,7 @@ unknown functions) is an :class:`ExprError` that carries the column to put a
 caret under.
 """
 import ast
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -16,9 +17,25 @@ from ..ops import REGISTRY
 
 __all__ = ["ExprError", "Expr", "parse", "FUNCTIONS"]
 
-#: name in the expression -> the public function it calls: every name an op
-#: registry entry lists in its ``grammar``.
-FUNCTIONS = {g: e.public for e in REGISTRY.values() for g in getattr(e, "grammar", ())}
+class _Grammar(Mapping):
+    """name in the expression -> the public function it calls: every name an
+    op registry entry lists in its ``grammar``, read from the registry on use
+    (so an entry registered later is in the grammar too)."""
+
+    def _table(self):
+        return {g: e.public for e in REGISTRY.values() for g in getattr(e, "grammar", ())}
+
+    def __getitem__(self, name):
+        return self._table()[name]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self):
+        return len(self._table())
+
+
+FUNCTIONS = _Grammar()
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
