@@ -256,6 +256,27 @@ def test_progress_prints_iteration_loss_and_gradient_norm(capsys):
     assert final == pytest.approx(res.fun, rel=1e-9)
 
 
+def test_minimize_derivative_free_method_sums_block_values():
+    X, y = chunked(CHUNKS["uneven"])
+    loss = lambda a, X, y: 0.5 * tg.sum((X[:, 0] * a - y) ** 2)
+    res = tgd.minimize(loss, np.array(0.0), X, y, method="Nelder-Mead",
+                       options={"xatol": 1e-10, "fatol": 1e-12})
+    closed = X_NP[:, 0] @ Y_NP / (X_NP[:, 0] @ X_NP[:, 0])
+    np.testing.assert_allclose(res.x, closed, rtol=1e-6)
+
+
+def test_minimize_logs_iterations_at_info(caplog):
+    X, y = chunked(CHUNKS["uneven"])
+    with caplog.at_level("INFO", logger="tapegrad.dask"):
+        res = tgd.minimize(logistic, {"w": np.zeros(D), "b": 0.0}, X, y)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tapegrad.dask"]
+    assert len(lines) == res.nit and lines[-1].startswith(f"iteration {res.nit}: loss ")
+
+
+def test_dask_inside_is_the_dask_package():
+    assert tgd.dask.__name__ == "dask" and tgd.da.__name__ == "dask.array"
+
+
 def test_minimize_refuses_in_memory_data():
     with pytest.raises(TypeError, match="must be dask arrays"):
         tgd.minimize(logistic, {"w": np.zeros(D), "b": 0.0}, X_NP, Y_NP)

@@ -154,7 +154,10 @@ def _row_blocks(arrays):
                 f"other, e.g. y = y.rechunk({{0: X.chunks[0]}})")
     arrays = [a.rechunk({k: -1 for k in range(1, a.ndim)}) if a.ndim > 1
               and any(len(c) > 1 for c in a.chunks[1:]) else a for a in arrays]
-    blocks = [a.to_delayed().reshape(-1) for a in arrays]
+    # Optimized together: arrays that share work (y computed from X) keep
+    # sharing it, instead of each carrying its own fused copy of it.
+    arrays = dask.optimize(*arrays)
+    blocks = [a.to_delayed(optimize_graph=False).reshape(-1) for a in arrays]
     ends = np.cumsum((0,) + first.chunks[0])
     return list(zip(*blocks)), [(int(a), int(b)) for a, b in zip(ends, ends[1:])]
 
