@@ -134,6 +134,23 @@ def test_column_chunks_are_merged_row_chunks_must_match():
         tgd.value_and_grad(lsq)(W, X, da.from_array(Y_NP, chunks=200))
 
 
+def test_data_computed_from_other_data_is_made_once_per_block():
+    # y computed from X (as when labels come from features): each X block is
+    # made once per call, not again inside y's own (fused) tasks
+    made = []
+
+    def rows(b):
+        made.append(int(b[0]))
+        return X_NP[b[0]:b[-1] + 1]
+
+    X = da.arange(N, chunks=CHUNKS["uneven"]).map_blocks(
+        rows, new_axis=1, chunks=(CHUNKS["uneven"], (D,)), dtype=float)
+    y = (X.dot(W) > 0).astype(float)
+    value, _ = tgd.value_and_grad(lsq)(W, X, y)
+    assert sorted(made) == [0, 300, 600, 850]
+    assert_close(value.item(), 0.5 * np.sum((X_NP @ W - (X_NP @ W > 0)) ** 2))
+
+
 def test_usage_errors_say_what_to_do():
     X, y = chunked(CHUNKS["uneven"])
     with pytest.raises(TypeError, match="no dask array among the arguments"):

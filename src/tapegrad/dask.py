@@ -88,7 +88,7 @@ def _where(index, nblocks, rows):
     return f"block {index} of {nblocks} (rows {rows[0]}:{rows[1]})"
 
 
-def _block(call, index, nblocks, rows, *blocks):
+def _block(call, index, nblocks, rows, blocks):
     """One block's contribution, as a tuple of NumPy arrays."""
     g = call.flat_loss(blocks)
     try:
@@ -154,12 +154,21 @@ def _row_blocks(arrays):
                 f"other, e.g. y = y.rechunk({{0: X.chunks[0]}})")
     arrays = [a.rechunk({k: -1 for k in range(1, a.ndim)}) if a.ndim > 1
               and any(len(c) > 1 for c in a.chunks[1:]) else a for a in arrays]
-    # Optimized together: arrays that share work (y computed from X) keep
-    # sharing it, instead of each carrying its own fused copy of it.
-    arrays = dask.optimize(*arrays)
-    blocks = [a.to_delayed(optimize_graph=False).reshape(-1) for a in arrays]
+    # One array of (block of each array) tuples, optimized as one graph:
+    # work the arrays share (y computed from X) is done once per block and
+    # their cheap elementwise steps are fused. (to_delayed of each array
+    # alone would fuse a private copy of X's tasks into y's.)
+    pairs, letters = [], iter("jklmnopqrstuvwxyzabcdefgh")
+    for a in arrays:
+        pairs += [a, "i" + "".join(next(letters) for _ in range(a.ndim - 1))]
+    together = da.blockwise(_together, "i", *pairs, concatenate=True, dtype=object,
+                            meta=np.empty((0,), dtype=object))
     ends = np.cumsum((0,) + first.chunks[0])
-    return list(zip(*blocks)), [(int(a), int(b)) for a, b in zip(ends, ends[1:])]
+    return list(together.to_delayed()), [(int(a), int(b)) for a, b in zip(ends, ends[1:])]
+
+
+def _together(*blocks):
+    return blocks
 
 
 def _sum_over_blocks(call, arrays, split_every, compute=True):
@@ -168,7 +177,7 @@ def _sum_over_blocks(call, arrays, split_every, compute=True):
     # One key holds the loss, the parameters and the other arguments: every
     # block task depends on it, so it travels once per call, not per block.
     shared = dask.delayed(call, pure=False, traverse=False)
-    parts = [dask.delayed(_block, pure=True)(shared, i, len(rows), r, *blocks)
+    parts = [dask.delayed(_block, pure=True)(shared, i, len(rows), r, blocks)
              for i, (blocks, r) in enumerate(zip(row_blocks, rows))]
     total = _tree_sum(parts, split_every)
     return dask.compute(total)[0] if compute else total
