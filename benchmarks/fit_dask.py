@@ -57,12 +57,16 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="256 MiB workers, 2 rounds")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--memory-limit", default=None, help="per worker (default 1GiB; 256MiB with --quick)")
+    p.add_argument("--memory-limit", default=None,
+                   help="per worker (default 1GiB; 256MiB with --quick)")
     p.add_argument("--factor", type=float, default=4.0,
-                   help="data size (X and y) as a multiple of one worker's memory limit (default 4)")
+                   help="data size (X and y) as a multiple of one worker's memory limit "
+                        "(default 4)")
     p.add_argument("--features", type=int, default=100)
-    p.add_argument("--chunk-mib", type=float, help="MiB of X per row chunk (default 32; 8 with --quick)")
-    p.add_argument("--rounds", type=int, help="timed evaluations per method (default 3; 2 with --quick)")
+    p.add_argument("--chunk-mib", type=float,
+                   help="MiB of X per row chunk (default 32; 8 with --quick)")
+    p.add_argument("--rounds", type=int,
+                   help="timed evaluations per method (default 3; 2 with --quick)")
     p.add_argument("--persist", action="store_true",
                    help="generate the data once and keep it in the workers' memory (use with "
                         "--factor below the cluster's memory, e.g. 0.5): times the gradient "

@@ -151,6 +151,19 @@ def test_data_computed_from_other_data_is_made_once_per_block():
     assert_close(value.item(), 0.5 * np.sum((X_NP @ W - (X_NP @ W > 0)) ** 2))
 
 
+def test_blocks_reach_the_loss_uncopied():
+    X, y = dask.persist(*chunked(CHUNKS["uneven"]))       # blocks held in this process
+    held = [b.compute() for b in X.to_delayed().ravel()]
+    shared = []
+
+    def loss(w, Xb, yb):
+        shared.append(any(np.shares_memory(Xb, h) for h in held))
+        return lsq(w, Xb, yb)
+
+    tgd.value_and_grad(loss)(W, X, y)
+    assert shared == [True] * 4
+
+
 def test_usage_errors_say_what_to_do():
     X, y = chunked(CHUNKS["uneven"])
     with pytest.raises(TypeError, match="no dask array among the arguments"):

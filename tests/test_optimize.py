@@ -323,7 +323,8 @@ def test_infinite_gradient_names_the_parameter_entry():
 
 
 def test_unknown_method_lists_the_methods():
-    with pytest.raises(ValueError, match=r"unknown method 'lbfgs'; choose one of L-BFGS-B, BFGS") as e:
+    with pytest.raises(ValueError,
+                       match=r"unknown method 'lbfgs'; choose one of L-BFGS-B, BFGS") as e:
         minimize(rosen_tg, X0, method="lbfgs")
     for m in METHODS:
         assert m in str(e.value)
