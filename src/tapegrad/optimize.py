@@ -63,6 +63,10 @@ class NonFiniteError(TapegradError, FloatingPointError):
     """The loss, its gradient or its Hessian is NaN or infinite during a fit."""
 
 
+_HINT = ("Check the model's domain (log or sqrt of a non-positive number, overflow in exp), "
+         "add bounds, or start closer to the solution")
+
+
 # ---- the caller's parameter structure -------------------------------------------
 def _is_number_list(node):
     """A list/tuple of numbers (nested: a matrix as lists) is one array, as in
@@ -238,7 +242,8 @@ class _Local:
         key = self.tree.flatten(leaves).tobytes()
         if key != self._hvp_key:
             self._hvp_key = None
-            _, self._hvp_fn = tg.vjp(self._grads, *leaves)
+            # copies: the kept graph must not see SciPy reuse its x buffer
+            _, self._hvp_fn = tg.vjp(self._grads, *[np.array(l) for l in leaves])
             self._hvp_key = key
         out = self._hvp_fn(tuple(vs))
         return [np.asarray(h) for h in out]
@@ -270,9 +275,7 @@ class _Objective:
         if np.all(np.isfinite(values)):
             return
         raise NonFiniteError(f"{self.who}: {what} is not finite {self._where()}: "
-                             f"{self.tree.bad_entries(values)}. Check the model's domain (log or "
-                             f"sqrt of a non-positive number, overflow in exp), add bounds, or "
-                             f"start closer to the solution")
+                             f"{self.tree.bad_entries(values)}. {_HINT}")
 
     def value_and_grad(self, x):
         key = x.tobytes()
@@ -284,10 +287,8 @@ class _Objective:
             if not np.isfinite(value):
                 bad = (f"; the gradient is not finite at {self.tree.bad_entries(grad)}"
                        if not np.all(np.isfinite(grad)) else "")
-                raise NonFiniteError(
-                    f"{self.who}: the loss is {value} {self._where()}{bad}. Check the model's "
-                    f"domain (log or sqrt of a non-positive number, overflow in exp), add "
-                    f"bounds, or start closer to the solution")
+                raise NonFiniteError(f"{self.who}: the loss is {value} {self._where()}{bad}. "
+                                     f"{_HINT}")
             self._check("the gradient", grad)
             self._key, self._cached = key, (value, grad)
         return self._cached
@@ -305,8 +306,7 @@ class _Objective:
         value = self.ev.value(self.tree.split(x))
         self.n_values += 1
         if not np.isfinite(value):
-            raise NonFiniteError(f"{self.who}: the loss is {value} {self._where()}. Check the "
-                                 f"model's domain, add bounds, or start closer to the solution")
+            raise NonFiniteError(f"{self.who}: the loss is {value} {self._where()}. {_HINT}")
         return value
 
     def hessp(self, x, p):
@@ -321,7 +321,8 @@ class _Objective:
         if not np.all(np.isfinite(h)):
             rows = np.flatnonzero(~np.all(np.isfinite(h), axis=1))
             raise NonFiniteError(f"{self.who}: the Hessian is not finite {self._where()} in the "
-                                 f"rows of {', '.join(self.tree.where(r) for r in rows[:5])}")
+                                 f"rows of {', '.join(self.tree.where(r) for r in rows[:5])}. "
+                                 f"{_HINT}")
         return h
 
     def grad_norm_at(self, x):
