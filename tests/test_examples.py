@@ -37,7 +37,8 @@ def test_every_example_is_tested():
               "ex3_control_flow_vector.py", "ex4_plot_sin.py", "ex5_dependency_graph.py",
               "ex6_chain_rule.py", "ex7_forward_vs_backward.py",
               "ex8_when_forward_when_backward.py", "gradient_descent_rosenbrock.py",
-              "classifier_digits.py", "finite_differences.py"}
+              "classifier_digits.py", "finite_differences.py",
+              "fit_breast_cancer.py"}     # its test: test_fit_examples.py
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 

@@ -30,7 +30,11 @@ from .ops import public_entries as _public_entries  # noqa: E402
 
 
 def __getattr__(name):
-    """A public function registered after import (a user's own entry)."""
+    """``tg.optimize`` (needs SciPy, so imported on first use), or a public
+    function registered after import (a user's own entry)."""
+    if name == "optimize":
+        import importlib
+        return importlib.import_module(".optimize", __name__)   # optional: SciPy
     entry = _public_entries().get(name)
     if entry is None:
         raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
