@@ -61,7 +61,7 @@ class Composite:
     """A public function built from primitives (mean, softmax, var...): no
     rules of its own; its derivatives are its primitives'."""
 
-    def __init__(self, name, fn, namespace="", method=None):
+    def __init__(self, name, fn, namespace="", method=None, numpy=None):
         self.name = name
         self.namespace = namespace
         self.public = fn
@@ -69,6 +69,9 @@ class Composite:
         self.grammar = ()
         self.internal = False
         self.fold = None
+        # the NumPy function with the same signature, which the array
+        # backend calls directly (default: NumPy's function of that name)
+        self.numpy = numpy if numpy is not None else _numpy_function(name, namespace)
 
     def __repr__(self):
         return f"<composite {self.namespace + '.' if self.namespace else ''}{self.name}>"
@@ -168,9 +171,7 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     prim.latex = latex
     prim.fold = fold
     if numpy is None and public is not None:
-        mod = getattr(np, namespace) if namespace in ("linalg", "fft") else (np if not namespace
-                                                                             else None)
-        numpy = getattr(mod, name, None) if mod is not None else None
+        numpy = _numpy_function(name, namespace)
     prim.numpy = numpy
     if public is not None:
         public.__name__ = name
@@ -180,12 +181,19 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     return register(prim)
 
 
-def composite(name, namespace="", method=None):
-    """Decorator: register a public function built from primitives."""
+def composite(name, namespace="", method=None, numpy=None):
+    """Decorator: register a public function built from primitives.
+    ``numpy``: as for primitive()."""
     def deco(fn):
-        register(Composite(name, fn, namespace, name if method is True else method))
+        register(Composite(name, fn, namespace, name if method is True else method, numpy))
         return fn
     return deco
+
+
+def _numpy_function(name, namespace):
+    """NumPy's function ``name`` in ``namespace`` ('' , 'linalg', 'fft'), or None."""
+    mod = {"": np, "linalg": np.linalg, "fft": np.fft}.get(namespace)
+    return getattr(mod, name, None) if mod is not None else None
 
 
 def _linear_jvp(name, namespace):

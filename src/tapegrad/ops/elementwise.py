@@ -118,10 +118,16 @@ def _check_broadcast(name, a, b):
 
 
 def _binary_public(name):
+    prim = []                   # filled in once the entry exists
+
     def f(a, b):
         a, b = _operands(a, b)
-        _check_broadcast(name, a, b)
-        return REGISTRY[name](a, b)
+        try:
+            return prim[0](a, b)
+        except ValueError:
+            _check_broadcast(name, a, b)    # a clearer error when that is the cause
+            raise
+    f.prim = prim
     f.__doc__ = (f"Elementwise {name} of two operands (tensors, arrays or numbers), "
                  f"broadcast as NumPy does; recorded and differentiable.")
     return f
@@ -139,10 +145,13 @@ def unary(name, forward, d, saves="x", public=True, method=True, **kw):
 
 def binary(name, forward, da, db, saves="ab", **kw):
     """An elementwise binary entry: ``da(B, a, b, y)``, ``db(...)`` its partials."""
-    return elementwise(name, forward,
+    f = _binary_public(name)
+    prim = elementwise(name, forward,
                        [lambda B, xs, y, p: da(B, xs[0], xs[1], y),
                         lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
-                       nin=2, saves=saves, public=_binary_public(name), **kw)
+                       nin=2, saves=saves, public=f, **kw)
+    f.prim.append(prim)
+    return prim
 
 
 # ---- unary ---------------------------------------------------------------------

@@ -57,6 +57,8 @@ def transpose(x, axes=None, *more):
     """NumPy's transpose: ``transpose(x)``, ``transpose(x, axes=(1, 0))``;
     as a method also ``t.transpose(1, 0)``."""
     x = arg(x)
+    if axes is None and not more:
+        return REGISTRY["transpose"](x, axes=None)
     if more:
         axes = (axes,) + more
     if axes is not None:
