@@ -42,6 +42,11 @@ class FunctionError(TapegradError, ValueError):
     """A custom ``autograd.Function`` broke its contract."""
 
 
+class ConfigWarning(RuntimeWarning):
+    """An environment setting (TAPEGRAD_*) tapegrad cannot use: the message
+    names the variable and the accepted values, and the default applies."""
+
+
 def describe(x):
     """``shape=(2, 3) float64`` for a tensor or array, the type name otherwise."""
     shape = getattr(x, "shape", None)

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import autograd, errors
 from . import functions as F
-from ._core.tape import get_state, quiet_enter, quiet_leave
+from ._core.tape import get_state, quiet_enter, quiet_leave, real_array
 from .ops.backend import rule_operand
 from .ops.batching import BATCH, Batched, BatchRunner, OneHot, batched_jvp
 from .tensor import Tensor
@@ -204,7 +204,8 @@ def vjp(f, *primals):
             raise errors.ShapeError(f"vjp_fn takes {len(outs)} cotangent(s), got {len(cts)}")
         hgs = []
         for ct, o in zip(cts, outs):
-            c = ct._data if isinstance(ct, Tensor) else np.asarray(ct, dtype=o.dtype)
+            c = ct._data if isinstance(ct, Tensor) else real_array(ct, "cotangent").astype(
+                o.dtype, copy=False)
             if c.shape != o.shape:
                 raise errors.ShapeError(
                     f"cotangent of shape {c.shape} for an output of shape {o.shape}: they "

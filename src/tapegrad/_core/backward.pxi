@@ -88,6 +88,24 @@ cdef class Runner:
 DEFAULT_RUNNER = Runner()
 
 
+def real_array(hg, what="head_grad"):
+    """A head gradient (or cotangent) that is not a tensor, as an array of
+    real numbers; anything else (None, strings, complex, objects, ragged
+    lists) is a DTypeError (a TypeError): never silently NaN or a parsed
+    string."""
+    try:
+        arr = None if isinstance(hg, (str, bytes)) else np.asarray(hg)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        got = f"dtype {arr.dtype}" if arr is not None else "a string or a ragged sequence"
+        raise errors.DTypeError(
+            f"{what} must hold real numbers (a tensor, a float array or a nested list of "
+            f"numbers), got {type(hg).__name__} of {got}: {hg!r:.80}; pass e.g. "
+            f"np.ones(y.shape)" + (" or None for ones." if what == "head_grad" else "."))
+    return arr
+
+
 cdef object _head_grad(TensorBase h, object hg, bint create_graph):
     """The seed of head h: ones for None, else hg checked (real numbers of
     h's shape) and copied to h's dtype."""
@@ -97,22 +115,7 @@ cdef object _head_grad(TensorBase h, object hg, bint create_graph):
                               cnp.PyArray_TYPE(<cnp.ndarray>h._data), 0)
         g.fill(1)
     else:
-        if isinstance(hg, TensorBase):
-            garr = (<TensorBase>hg)._data
-        elif isinstance(hg, (str, bytes)):
-            raise errors.DTypeError(
-                f"head_grad must hold real numbers (a tensor, a float array or a list of "
-                f"numbers), got a {type(hg).__name__}")
-        else:
-            try:
-                garr = np.asarray(hg)
-            except (TypeError, ValueError) as e:
-                raise errors.DTypeError(f"head_grad must hold real numbers: {e}") from None
-        if garr.dtype.kind not in "fiu":
-            raise errors.DTypeError(
-                f"head_grad must hold real numbers (a tensor, a float array or a list of "
-                f"numbers), got an array of dtype {garr.dtype}"
-                + (" (it holds None or other objects)" if garr.dtype.kind == "O" else ""))
+        garr = (<TensorBase>hg)._data if isinstance(hg, TensorBase) else real_array(hg)
         if garr.shape != h._data.shape:
             raise errors.ShapeError(
                 f"head_grad has shape {tuple(garr.shape)} but the head it belongs to has "

@@ -6,6 +6,9 @@ sweep.  Arrays allocated there are freed through it wherever they die; the
 user's own NumPy code is untouched.  ``set_limit(0)`` turns it off.
 """
 import os
+import warnings
+
+from tapegrad.errors import ConfigWarning
 
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_New
@@ -111,13 +114,23 @@ def empty_cache():
 
 
 def _init_from_env():
+    """TAPEGRAD_BUFFER_CACHE_MB: the cache's limit in MiB (a number >= 0; 0
+    turns the cache off).  Anything else warns (errors.ConfigWarning) and
+    the default stays, as for TAPEGRAD_NUM_THREADS: a tuning knob never
+    stops ``import tapegrad``."""
     mb = os.environ.get("TAPEGRAD_BUFFER_CACHE_MB")
     if mb is None:
         return
     try:
         n = float(mb)
     except ValueError:
-        raise ValueError(f"TAPEGRAD_BUFFER_CACHE_MB must be a number of MiB, got {mb!r}") from None
+        n = float("nan")
+    if not 0 <= n * (1 << 20) < (1 << 62):          # also nan, inf
+        warnings.warn(
+            f"TAPEGRAD_BUFFER_CACHE_MB={mb!r} is not usable: it must be a number of MiB "
+            f">= 0 (e.g. 256; 0 turns the buffer cache off); using the default "
+            f"({limit() / (1 << 20):g} MiB).", ConfigWarning, stacklevel=2)
+        return
     set_limit(int(n * (1 << 20)))
 
 

@@ -194,7 +194,8 @@ cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
     if prim.nout == 1:
         if not cnp.PyArray_CheckExact(out):
             out = np.asarray(out)
-        res = new_tensor(out, None)
+        res = new_tensor(out, _aliased_version(out, args)
+                         if cnp.PyArray_BASE(<cnp.ndarray>out) != NULL else None)
     else:
         res = tuple([new_tensor(o if cnp.PyArray_CheckExact(o) else np.asarray(o), None)
                      for o in out])
@@ -219,6 +220,27 @@ cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
         for ob in st._observers:
             ob(prim, args, p, res)
     return res
+
+
+cdef Version _aliased_version(object out, tuple args):
+    """A view's version counter is its base's: the counter of the tensor
+    operand whose memory ``out`` views (the same root array), or None.  So
+    writing through a reshape/transpose/broadcast view, or into its base,
+    after a graph saved the other, makes that backward raise."""
+    cdef object root = out
+    cdef object r
+    while cnp.PyArray_Check(root) and cnp.PyArray_BASE(<cnp.ndarray>root) != NULL \
+            and cnp.PyArray_Check(<object>cnp.PyArray_BASE(<cnp.ndarray>root)):
+        root = <object>cnp.PyArray_BASE(<cnp.ndarray>root)
+    for a in args:
+        if isinstance(a, TensorBase):
+            r = (<TensorBase>a)._data
+            while cnp.PyArray_Check(r) and cnp.PyArray_BASE(<cnp.ndarray>r) != NULL \
+                    and cnp.PyArray_Check(<object>cnp.PyArray_BASE(<cnp.ndarray>r)):
+                r = <object>cnp.PyArray_BASE(<cnp.ndarray>r)
+            if r is root:
+                return (<TensorBase>a)._ver
+    return None
 
 
 cdef void _record(Primitive prim, tuple args, list arrays, dict p, object res, list needs,

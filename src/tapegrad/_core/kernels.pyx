@@ -6,9 +6,14 @@ released.  Anything that does not fit (mixed dtypes, non-contiguous data,
 general broadcasting) returns None so the sweep falls back to the op's NumPy
 rule; the two forms are tested against each other.
 """
+import os
+import warnings
+
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t
+
+from tapegrad.errors import ConfigWarning
 
 cnp.import_array()
 
@@ -142,6 +147,7 @@ cdef extern from "tg_parallel.h":
     int tg_parallel_threads() nogil
     void tg_parallel_set_threads(int n) nogil
     tg_pintp TG_PAR_MIN
+    int TG_PAR_MAX_THREADS
 
 # One struct per loop shape; a range function runs the C kernel on elements
 # [start, stop) (a stride-0 operand stays at its one value).
@@ -341,6 +347,37 @@ def set_num_threads(int n):
     if n < 1:
         raise ValueError(f"set_num_threads needs n >= 1, got {n}")
     tg_parallel_set_threads(n)
+
+
+def _threads_from_env():
+    """TAPEGRAD_NUM_THREADS: a whole number >= 1 (at most TG_PAR_MAX_THREADS
+    are used).  csrc/tg_parallel.c reads it with atoi, which took "3abc" as
+    3 and ignored "abc" without a word; anything but a whole number >= 1
+    warns (errors.ConfigWarning) and the default (the CPUs this process may
+    run on) applies, as for TAPEGRAD_BUFFER_CACHE_MB."""
+    value = os.environ.get("TAPEGRAD_NUM_THREADS")
+    if value is None:
+        return
+    try:
+        ok = int(value.strip()) >= 1
+    except ValueError:
+        ok = False
+    if ok:
+        return
+    try:
+        default = len(os.sched_getaffinity(0))
+    except AttributeError:                  # not on Linux
+        default = os.cpu_count() or 1
+    default = max(1, min(default, TG_PAR_MAX_THREADS))
+    warnings.warn(
+        f"TAPEGRAD_NUM_THREADS={value!r} is not usable: it must be a whole number >= 1 "
+        f"(threads a big elementwise kernel is split over, at most {TG_PAR_MAX_THREADS}); "
+        f"using the default ({default}, the CPUs this process may run on).",
+        ConfigWarning, stacklevel=2)
+    tg_parallel_set_threads(default)
+
+
+_threads_from_env()
 
 
 #: Loops shorter than this run on the calling thread alone.

@@ -56,8 +56,9 @@ cdef int K_UNARY = _kernels.UNARY, K_BINARY = _kernels.BINARY
 cdef int K_CLIP = _kernels.CLIP, K_WHERE = _kernels.WHERE
 cdef int R_A = _kernels.READS_A, R_B = _kernels.READS_B, R_Y = _kernels.READS_Y
 
-# Pending signals (Ctrl-C) are looked at every this many nodes of a sweep.
-cdef Py_ssize_t SIGNAL_EVERY = 4096
+# Pending signals (Ctrl-C) are looked at every this many nodes of a sweep
+# (a check costs a few ns when none is pending).
+cdef Py_ssize_t SIGNAL_EVERY = 256
 
 
 # ---- what a node keeps -------------------------------------------------------

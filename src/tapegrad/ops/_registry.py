@@ -257,10 +257,12 @@ def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, labe
     sv, save_out = _saves(saves, nin)
 
     def vjp(B, g, xs, out, p, needs):
+        xs = _in_dtype(B, xs, g.dtype)
         return tuple(_mul_opt(g, partials[i](B, xs, out, p)) if needs[i] else None
                      for i in range(nin))
 
     def jvp(B, ts, xs, out, p):
+        xs = _in_dtype(B, xs, out.dtype)
         acc = None
         for i in range(nin):
             if ts[i] is None:
@@ -276,6 +278,27 @@ def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, labe
                      numpy=numpy, doc=doc, fold=fold)
     prim.partials = tuple(partials)
     return prim
+
+
+def _in_dtype(B, xs, dtype):
+    """The operands in the result's dtype, for the partials: float32 rounding
+    must not enter a float64 derivative (1/b of a float32 constant b in
+    d(a/b)/da, log(a) of a float32 base in d(a**b)/db were float32-accurate)."""
+    for x in xs:
+        dt = getattr(x, "dtype", dtype)
+        if dt != dtype and type(x) is not Meta:
+            break
+    else:
+        return xs                       # the common case: one dtype
+    out = []
+    for x in xs:
+        if type(x) is Meta or getattr(x, "dtype", dtype) == dtype:
+            out.append(x)
+        elif B.native:
+            out.append(np.asarray(x, dtype=dtype))
+        else:
+            out.append(B.cast(x, dtype))
+    return tuple(out)
 
 
 def out_shape(xs, out):

@@ -185,7 +185,13 @@ unary("abs", np.abs, lambda B, x, y: _c(B, np.sign(np.nan_to_num(B.raw(x)))), ke
 # x > 37 in float64, where the derivative is e^-x)
 unary("sigmoid", _native("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x))),
       lambda B, x, y: y * B.sigmoid(-x), saves="xy", kernel=True, grammar=True,
-      dlabels=("{y} * (1 - {y})",), latex="\\sigma")
+      dlabels=("{y} * (1 - {y})",), latex="\\sigma",
+      doc="""Elementwise logistic sigmoid 1 / (1 + exp(-x)), computed without
+    overflow or cancellation in either tail (sigmoid(-20) in float32 is
+    2.06e-9, not 0), so ``log(sigmoid(x))`` is finite with gradient
+    1 - sigmoid(x).  The derivative sigma(x) sigma(-x) is relatively accurate
+    everywhere (also for x > 0, where y (1 - y) cancels).  For softplus
+    log(1 + exp(x)) at any x write ``tg.maximum(x, 0) + tg.log1p(tg.exp(-tg.abs(x)))``.""")
 unary("relu", _native("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False)),
       lambda B, x, y: _c(B, (B.raw(x) > 0).astype(B.raw(x).dtype)), kernel=True)
 

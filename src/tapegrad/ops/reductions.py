@@ -8,7 +8,7 @@ primal; batching rules shift the reduced axes past the batch axis.
 import numpy as np
 
 from .. import errors
-from .._core.tape import is_batched
+from .._core.tape import TensorBase, is_batched
 from ._registry import REGISTRY, arg, composite, primitive
 
 
@@ -159,45 +159,77 @@ def _unit(B, xs, out):
     return xs[0] / out
 
 
+def _norm_forward(x):
+    """sqrt(sum(x * x)), rescaled by max|x| when the sum of squares would
+    overflow or lose digits to underflow: ||[1e200]|| is 1e200 and
+    ||[1e-200]|| is 1e-200 (not inf and 0; float32 from |x| ~ 2e19 and
+    1e-19 on).  The common case costs no extra pass."""
+    with np.errstate(over="ignore"):        # an overflow is handled below
+        ss = np.sum(x * x)
+    fi = np.finfo(x.dtype)
+    if fi.tiny / fi.eps <= ss < np.inf:
+        return np.sqrt(ss)
+    s = np.max(np.abs(x), initial=0.0)
+    if s == 0 or not np.isfinite(s):
+        return np.sqrt(ss)              # all zeros (0), or inf/nan in x
+    y = x / s
+    return s * np.sqrt(np.sum(y * y))
+
+
 def norm(x):
-    """The 2-norm of all elements.  Its gradient at the origin, where it is
-    not differentiable, is 0 (the subgradient of least norm, as JAX)."""
+    """The 2-norm of all elements, rescaled where the sum of squares would
+    overflow or underflow (``norm([1e200])`` is 1e200; float32:
+    ``norm([1e30])`` is 1e30).  Its gradient x / norm(x) is taken as 0 at the
+    origin, where the norm has no derivative (the subgradient of least norm,
+    as JAX)."""
     return REGISTRY["norm"](arg(x))
 
 
 def _norm_batch(args, p):
     x = args[0]
-    v = x.v
-    return type(x).wrap(np.sqrt(np.sum(v * v, axis=tuple(range(1, v.ndim)))))
+    return type(x).wrap(np.stack([_norm_forward(v) for v in x.v]))
 
 
-primitive("norm", lambda x: np.sqrt(np.sum(x * x)),
+primitive("norm", _norm_forward,
           lambda B, g, xs, out, p, needs: (g * _unit(B, xs, out),),
           lambda B, ts, xs, out, p: B.sum(ts[0] * _unit(B, xs, out)),
           saves=(0,), save_out=True, label="||{0}||", batch=_norm_batch, public=norm,
-          method=True, numpy=lambda x: np.sqrt(np.sum(x * x)))
+          method=True, numpy=_norm_forward)
 
 
 # ---- logsumexp: stable, the base of softmax and log_softmax ----------------------
 def _lse_forward(x, axis, keepdims):
-    if x.size == 0 and any(x.shape[a] == 0 for a in axis):
-        # the log of an empty sum: -inf, as scipy.special.logsumexp
-        out = np.full(tuple(1 if i in axis else n for i, n in enumerate(x.shape)), -np.inf,
-                      dtype=x.dtype)
-        return out if keepdims else np.squeeze(out, axis=axis)
-    m = np.max(x, axis=axis, keepdims=True)
+    # initial=-inf: an empty axis sums nothing, log(0) = -inf (as SciPy)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    s = np.sum(np.exp(x - m), axis=axis, keepdims=True)
+    if s.size and (s > 0).all():
+        out = np.log(s) + m
+    else:
+        with np.errstate(divide="ignore"):      # log(0) = -inf is the answer
+            out = np.log(s) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _softmax_weights(B, xs, out, p):
-    return B.exp(xs[0] - _kept(B, out, xs[0].shape, p))
+    """exp(x - logsumexp(x)): the softmax, the derivative of logsumexp.
+    A slice whose logsumexp is -inf (all -inf, or empty) gets weight 0, not
+    exp(-inf - -inf) = NaN: shifting it by 0 instead keeps NaN out of the
+    value and of its own derivatives (create_graph, forward mode)."""
+    kept = _kept(B, out, xs[0].shape, p)
+    dead = np.isneginf(B.raw(kept))
+    if dead.any():
+        kept = B.where(dead, 0.0, kept)
+    return B.exp(xs[0] - kept)
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over ``axis``, without overflow; -inf where every
-    element is -inf or the axis is empty (as scipy.special.logsumexp)."""
+    """log(sum(exp(x))) over ``axis``, computed stably (shifted by the max).
+
+    -inf entries contribute nothing: a slice with some -inf has the
+    logsumexp of the rest, and those entries get gradient 0.  A slice that
+    is all -inf, or empty (an axis of length 0), gives -inf as SciPy's
+    logsumexp does (log of an empty sum), with gradient 0 (not NaN)."""
     x = arg(x)
     return REGISTRY["logsumexp"](x, axis=norm_axis(axis, len(x.shape)), keepdims=bool(keepdims))
 
@@ -223,17 +255,34 @@ def mean(x, axis=None, keepdims=False):
     return REGISTRY["divide"].public(REGISTRY["sum"].public(x, ax, keepdims), n)
 
 
-@composite("softmax", method=True)
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis`` (default the last), computed as
-    exp(x - logsumexp(x)): no overflow."""
-    x = arg(x)
-    return REGISTRY["exp"].public(
-        REGISTRY["subtract"].public(x, logsumexp(x, axis=axis, keepdims=True)))
+def _shifted(x, axis):
+    """x minus its max along ``axis``, the max taken as a constant.
+
+    softmax and log_softmax are shift-invariant, so their gradients are
+    unchanged, and x - max is exact where x - logsumexp(x) loses the digits
+    of a large max: log_softmax([1000, 999.5]) in float32 was 300 ulp off."""
+    data = x._data if isinstance(x, TensorBase) else x
+    m = np.max(data, axis=norm_axis(axis, data.ndim), keepdims=True, initial=-np.inf)
+    return REGISTRY["subtract"].public(x, np.where(np.isfinite(m), m, 0).astype(data.dtype,
+                                                                                  copy=False))
 
 
 @composite("log_softmax", method=True)
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along ``axis`` (default the last): no overflow."""
-    x = arg(x)
-    return REGISTRY["subtract"].public(x, logsumexp(x, axis=axis, keepdims=True))
+    """(x - max) - logsumexp(x - max, axis), the max a constant: exact where
+    softmax underflows (log_softmax of [1000, -1000] in float32 is
+    [0, -2000]) and a few ulp from the true value at any scale.  Empty
+    axis: empty result; a slice of all -inf: NaN, as softmax."""
+    z = _shifted(arg(x), axis)
+    return REGISTRY["subtract"].public(z, logsumexp(z, axis=axis, keepdims=True))
+
+
+@composite("softmax", method=True)
+def softmax(x, axis=-1):
+    """exp(log_softmax(x, axis)) along ``axis`` (default the last):
+    overflow-free and accurate to a few ulp at any x; -inf entries get
+    probability 0 and gradient 0.  Over an empty axis the result is empty
+    (as SciPy's).  A slice of all -inf has no distribution: NaN, as in
+    SciPy, PyTorch and JAX (mask with a large finite negative number if a
+    whole row may be masked)."""
+    return REGISTRY["exp"].public(log_softmax(x, axis))
