@@ -9,6 +9,7 @@
 #undef TG_BINARY
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
 
 /* Array forward of the rows whose loop is used (fwd_loop 1); -1 otherwise:
  * NumPy's ufunc computes those. */
@@ -25,12 +26,14 @@ int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -47,12 +50,14 @@ int TG_SFX(tg_unary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *xp
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -69,12 +74,14 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
     case TG_K_##name: BINARY_LOOPS(T, BWD_A, BWD_B); break;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -93,12 +100,14 @@ int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
     case TG_K_##name: *out = (FWD); return 0;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
 }
@@ -117,12 +126,14 @@ int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
     case TG_K_##name: *ga = (BWD_A); *gb = (BWD_B); return 0;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
 }

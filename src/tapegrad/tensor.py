@@ -56,10 +56,6 @@ class Tensor(CoreTensor):
 
     # ---- attributes -------------------------------------------------------
     @property
-    def T(self):
-        return REGISTRY["transpose"].public(self)
-
-    @property
     def grad(self):
         return self._grad
 

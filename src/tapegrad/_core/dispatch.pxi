@@ -255,8 +255,8 @@ cdef void _record(Primitive prim, tuple args, list arrays, dict p, object res, l
         for o in outs:
             if buffers.is_big((<TensorBase>o)._data):
                 tape.big = True
-    if not prim.kernel:
-        tape.rules = True       # its backward runs Python rules (see quiet_enter)
+    if not prim.kernel or kernel_kind(prim.kernel) == K_ARRAY:
+        tape.rules = True       # its backward may run Python rules (see quiet_enter)
     in_slots = []
     xs = []
     versions = []
@@ -348,15 +348,15 @@ def record_function(fn, inputs, outputs):
 # function, which converts the operands as NumPy would.
 cdef dict _operators = {}
 cdef Primitive _p_add = None, _p_sub = None, _p_mul = None, _p_div = None, _p_pow = None
-cdef Primitive _p_neg = None
+cdef Primitive _p_neg = None, _p_matmul = None, _p_transpose = None
 cdef object _f_add = None, _f_sub = None, _f_mul = None, _f_div = None, _f_pow = None
 cdef object _f_neg = None, _f_matmul = None, _f_getitem = None, _f_abs = None
 
 
 def set_operator(str op, Primitive prim, object public):
     """Operator ``op`` ('add', 'sub', 'mul', 'div', 'pow', 'neg', 'abs',
-    'matmul', 'getitem') applies ``prim`` through ``public``."""
-    global _p_add, _p_sub, _p_mul, _p_div, _p_pow, _p_neg
+    'matmul', 'getitem', 'T') applies ``prim`` through ``public``."""
+    global _p_add, _p_sub, _p_mul, _p_div, _p_pow, _p_neg, _p_matmul, _p_transpose
     global _f_add, _f_sub, _f_mul, _f_div, _f_pow, _f_neg, _f_matmul, _f_getitem, _f_abs
     if op == "add":
         _p_add, _f_add = prim, public
@@ -373,7 +373,9 @@ def set_operator(str op, Primitive prim, object public):
     elif op == "abs":
         _f_abs = public
     elif op == "matmul":
-        _f_matmul = public
+        _p_matmul, _f_matmul = prim, public
+    elif op == "T":
+        _p_transpose = prim
     elif op == "getitem":
         _f_getitem = public
     else:
@@ -386,6 +388,18 @@ def operators():
     return dict(_operators)
 
 
+cdef inline bint _plain_operand(object x):
+    """A tensor, a float64/float32 ndarray or a Python float: an operand the
+    dispatch takes as it is (the public function would not convert it)."""
+    cdef int t
+    if isinstance(x, TensorBase):
+        return True
+    if cnp.PyArray_CheckExact(x):
+        t = cnp.PyArray_TYPE(<cnp.ndarray>x)
+        return t == cnp.NPY_DOUBLE or t == cnp.NPY_FLOAT
+    return type(x) is float
+
+
 cdef inline object _binop(Primitive prim, object public, object a, object b):
     cdef ThreadState st
     if prim is not None:
@@ -394,9 +408,38 @@ cdef inline object _binop(Primitive prim, object public, object a, object b):
             r = _scalar_call(prim, a, b, st)
             if r is not None:
                 return r
+        # arrays: straight to the dispatch; the public function's conversions
+        # and its clearer error (broadcasting) only where they are needed
+        if _plain_operand(a) and _plain_operand(b):
+            try:
+                return _generic(prim, (a, b), {}, st)
+            except ValueError:
+                pass
     if public is None:
         raise TypeError("tapegrad's operators are not set up: import tapegrad")
     return public(a, b)
+
+
+cdef inline bint _matrix(object x):
+    cdef object d = (<TensorBase>x)._data if isinstance(x, TensorBase) else x
+    cdef int t
+    if not cnp.PyArray_CheckExact(d) or cnp.PyArray_NDIM(<cnp.ndarray>d) != 2:
+        return False
+    t = cnp.PyArray_TYPE(<cnp.ndarray>d)
+    return t == cnp.NPY_DOUBLE or t == cnp.NPY_FLOAT
+
+
+cdef object _matmul_op(object a, object b):
+    """a @ b: 2-D float operands whose inner dimensions agree go straight to
+    the dispatch; the rest through the public function (1-D, stacks,
+    conversions, its errors)."""
+    cdef object da, db
+    if _p_matmul is not None and _matrix(a) and _matrix(b):
+        da = (<TensorBase>a)._data if isinstance(a, TensorBase) else a
+        db = (<TensorBase>b)._data if isinstance(b, TensorBase) else b
+        if cnp.PyArray_DIM(<cnp.ndarray>da, 1) == cnp.PyArray_DIM(<cnp.ndarray>db, 0):
+            return _generic(_p_matmul, (a, b), {}, state())
+    return _f_matmul(a, b)
 
 
 cdef class CoreTensor(TensorBase):
@@ -450,10 +493,15 @@ cdef class CoreTensor(TensorBase):
         return _binop(_p_pow, _f_pow, o, self)
 
     def __matmul__(self, o):
-        return _f_matmul(self, o)
+        return _matmul_op(self, o)
 
     def __rmatmul__(self, o):
-        return _f_matmul(o, self)
+        return _matmul_op(o, self)
+
+    @property
+    def T(self):
+        """The transpose (axes reversed), recorded."""
+        return _generic(_p_transpose, (self,), {"axes": None}, state())
 
     def __neg__(self):
         cdef ThreadState st

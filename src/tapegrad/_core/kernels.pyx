@@ -55,7 +55,7 @@ cdef extern from "tg_kernels.h":
         int fwd_loop
     const tg_kernel_info tg_kernel_table[]
     const int tg_kernel_count
-    int TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE
+    int TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE, TG_KIND_ARRAY
     int TG_R_X, TG_R_A, TG_R_B, TG_R_Y
     int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
     int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
@@ -95,7 +95,8 @@ class KernelInfo(tuple):
 
 
 #: The kinds of rows and the bits of ``reads`` (what a backward reads).
-UNARY, BINARY, CLIP, WHERE = TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE
+UNARY, BINARY, CLIP, WHERE, ARRAY = (TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE,
+                                     TG_KIND_ARRAY)
 READS_X, READS_A, READS_B, READS_Y = TG_R_X, TG_R_A, TG_R_B, TG_R_Y
 
 #: row name -> KernelInfo, read from the C table (the op registry refers to
@@ -669,3 +670,50 @@ def _scalar_bwd(int kid, bint f32, double g, double a, double b, double y):
     if scalar_bwd(kid, f32, g, a, b, y, &ga, &gb) != 0:
         return None
     return ga, gb
+
+
+# ---- forwards the dispatch calls on every op: in C, not Python functions -------
+cdef class SplitUfunc:
+    """NumPy's ``ufunc`` as an op's forward, with its loop split over the
+    cores when an operand is big (ufunc_split: the same loop, so the same
+    bits); a plain ufunc call otherwise.  A Python number stays a weak
+    scalar (the array's dtype)."""
+    cdef readonly object ufunc
+    cdef readonly str __name__
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+        self.__name__ = ufunc.__name__
+
+    def __call__(self, *xs):
+        cdef object big = None
+        for x in xs:
+            if cnp.PyArray_CheckExact(x) and cnp.PyArray_SIZE(<cnp.ndarray>x) >= TG_PAR_MIN:
+                big = x
+                break
+        if big is not None and tg_parallel_threads() >= 2:
+            ops = tuple([x if cnp.PyArray_CheckExact(x) else np.asarray(x, dtype=big.dtype)
+                         for x in xs])
+            y = ufunc_split(self.ufunc, ops)
+            if y is not None:
+                return y
+        return self.ufunc(*xs)
+
+
+def array_transpose(object x, object axes):
+    """np.transpose(x, axes) through the C API (a view)."""
+    cdef cnp.PyArray_Dims perm
+    cdef cnp.npy_intp buf[32]
+    cdef Py_ssize_t i, n
+    if not cnp.PyArray_Check(x):
+        return np.transpose(x, axes)
+    if axes is None:
+        return cnp.PyArray_Transpose(<cnp.ndarray>x, NULL)
+    n = len(axes)
+    if n > 32:
+        return np.transpose(x, axes)
+    for i in range(n):
+        buf[i] = axes[i]
+    perm.ptr = buf
+    perm.len = <int>n
+    return cnp.PyArray_Transpose(<cnp.ndarray>x, &perm)

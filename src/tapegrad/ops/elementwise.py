@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import errors
 from .._core.arrays import to_array
-from .._core.kernels import KERNELS, PARALLEL_MIN, ufunc_split, unary_fwd
+from .._core.kernels import KERNELS, SplitUfunc, unary_fwd
 from .._core.tape import TensorBase, call1, is_batched
 from ._registry import (ELEMENTWISE, MINUS_ONE, ONE, REGISTRY, arg, elementwise, primitive,
                         public_entries)
@@ -35,27 +35,9 @@ def _native(name, numpy_fn):
 
 def _split(ufunc):
     """Forward through NumPy's own loop for ``ufunc``, split over the cores
-    when an operand is big (kernels.ufunc_split: the same loop, so the same
-    bits); a plain ufunc call otherwise.  A Python number stays a weak
-    scalar (the array's dtype)."""
-
-    def forward(*xs):
-        big = None
-        for x in xs:
-            if type(x) is np.ndarray and x.size >= PARALLEL_MIN:
-                big = x
-                break
-        if big is not None:
-            ops = tuple(x if type(x) is np.ndarray else np.asarray(x, dtype=big.dtype)
-                        for x in xs)
-            y = ufunc_split(ufunc, ops)
-            if y is not None:
-                return y
-        return ufunc(*xs)
-
-    forward.__name__ = ufunc.__name__
-    forward.ufunc = ufunc
-    return forward
+    when an operand is big (kernels.SplitUfunc, in C: the dispatch calls it
+    on every op)."""
+    return SplitUfunc(ufunc)
 
 
 def _c(B, arr):

@@ -78,9 +78,9 @@ def matmul(a, b):
     return REGISTRY["matmul"](a, b)
 
 
-primitive("matmul", lambda a, b: np.matmul(a, b), _matmul_vjp, _matmul_jvp, nin=2,
+primitive("matmul", np.matmul, _matmul_vjp, _matmul_jvp, nin=2,
           saves=(0, 1), label="{0} @ {1}", batch=_matmul_batch, public=matmul, method=True,
-          operator="matmul")
+          operator="matmul", kernel=True)
 
 
 @composite("dot", method=True)

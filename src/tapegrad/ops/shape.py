@@ -5,6 +5,7 @@ slices), and each batching rule moves the op's axes past the batch axis."""
 import numpy as np
 
 from .. import errors
+from .._core.kernels import array_transpose
 from .._core.tape import TensorBase, is_batched
 from ._registry import LINEAR, REGISTRY, arg, composite, dtype_of, primitive
 
@@ -49,7 +50,7 @@ def _reshape_batch(args, p):
 primitive("reshape", lambda x, shape: np.reshape(x, shape),
           lambda B, g, xs, out, p, needs: (B.reshape(g, xs[0].shape),), LINEAR,
           linear=True, label="reshape({0})", batch=_reshape_batch, public=reshape, method=True,
-          fold="shape", dlabels=("1",))
+          fold="shape", dlabels=("1",), kernel=True)
 
 
 # ---- transpose ---------------------------------------------------------------------
@@ -76,11 +77,11 @@ def _transpose_batch(args, p):
     return type(x).wrap(np.transpose(x.v, (0,) + tuple(a + 1 for a in axes)))
 
 
-primitive("transpose", lambda x, axes: np.transpose(x, axes),
+primitive("transpose", array_transpose,
           lambda B, g, xs, out, p, needs: (B.transpose(g, None if p["axes"] is None
                                                        else tuple(np.argsort(p["axes"]))),),
           LINEAR, linear=True, label="{0}^T", batch=_transpose_batch, public=transpose,
-          method=True, fold="shape")
+          method=True, fold="shape", kernel=True, operator="T")
 
 
 @composite("swapaxes", method=True)
