@@ -21,7 +21,7 @@ from .functions import (abs, add, broadcast_to, clip, concatenate, copy, cos, di
                         stack, subtract, sum, tan, tanh, transpose, where)
 from .tensor import Tensor
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 float32 = "float32"
 float64 = "float64"
