@@ -32,7 +32,16 @@
 #define TRIG_FAST_MAX 0x1p20
 #define TRIG_BLOCK 512
 
+#if defined(__GNUC__)
 #define TRIG_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define TRIG_FMA(a, b, c) __builtin_fma(a, b, c)
+#elif defined(_MSC_VER)
+#define TRIG_ALWAYS_INLINE static __forceinline
+#define TRIG_FMA(a, b, c) fma(a, b, c)
+#else
+#define TRIG_ALWAYS_INLINE static inline
+#define TRIG_FMA(a, b, c) fma(a, b, c)
+#endif
 
 /* x86-64 with gcc: an AVX2+FMA and an AVX-512 version of the float64 block
  * loop beside the baseline one, picked once at run time; the float32 loop
@@ -55,7 +64,7 @@ static inline double from_bits(uint64_t u) { double d; memcpy(&d, &u, sizeof d);
 TRIG_ALWAYS_INLINE void two_prod(double a, double b, double *p, double *e, const int fma_ok) {
     *p = a * b;
     if (fma_ok) {
-        *e = __builtin_fma(a, b, -*p);
+        *e = TRIG_FMA(a, b, -*p);
     } else {
         const double ca = 0x1.0000002p27 * a, cb = 0x1.0000002p27 * b;
         const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;

@@ -16,6 +16,8 @@ import argparse
 import math
 import sys
 
+from ._version import __version__
+
 __all__ = ["main"]
 
 _PROG = "tapegrad"
@@ -34,7 +36,8 @@ def _parser():
         description="tapegrad: reverse- and forward-mode automatic differentiation for "
                     "NumPy arrays. Commands: trace (evaluation traces of an expression), "
                     "demo (the tutorial's first examples).")
-    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--version", action="version", version=f"{_PROG} {__version__}",
+                   help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="{trace,demo}")
     t = sub.add_parser(
         "trace", help="print the evaluation traces (primal, tangent, adjoint) of an expression",
@@ -218,10 +221,6 @@ def main(argv=None):
         args = parser.parse_args(_protect_expr(argv))
     except SystemExit as e:              # argparse: --help (0) or a usage error (2)
         return int(e.code or 0)
-    if args.version:
-        import tapegrad
-        sys.stdout.write(f"tapegrad {tapegrad.__version__}\n")
-        return 0
     if args.command is None:
         parser.print_usage(sys.stderr)
         sys.stderr.write(f"{_PROG}: error: give a command: trace or demo "
