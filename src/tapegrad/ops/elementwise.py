@@ -61,8 +61,10 @@ def _split(ufunc):
 
 
 def _sigmoid(x):
-    # 0.5 * (1 + tanh(x / 2)): no overflow for large |x|, exact at 0.
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    # 0.5 * (1 + tanh(x / 2)): no overflow for large |x|, exact at 0.  The half
+    # has x's dtype: NumPy 1.x widened 0-d float32 beside a Python float.
+    h = x.dtype.type(0.5)
+    return h + h * np.tanh(h * x)
 
 
 def _c(B, arr):
