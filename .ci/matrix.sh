@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# Build and test tapegrad on every supported Python (the README's list):
-#   3.10 (oldest) and 3.13 (newest): the whole test suite
-#   3.12: a smoke test (import, a gradient, the CLI demo)
-#   3.11, checked build (TAPEGRAD_CHECKED=1): the whole test suite
-#   3.10 with the lowest supported NumPy (pyproject's floor): the whole suite
+# Build and test tapegrad on every supported Python (the README's list), in
+# two lanes that can run side by side (.ci/run runs lane 2 beside the
+# README's test command; no argument runs both, one after the other):
+#   lane 1: 3.10 (oldest): the whole test suite
+#           3.10 with the lowest supported NumPy (pyproject's floor): the whole suite
+#   lane 2: 3.13 (newest): the whole test suite
+#           3.11, checked build (TAPEGRAD_CHECKED=1): the whole test suite
+#           3.12: a smoke test (import, a gradient, the CLI demo)
 # 3.11 with the oracles is .ci/run's own run of the README's test command.
 #
-# Each leg: a fresh venv; a wheel that pip builds from this tree (isolated
-# build environment, so against the NumPy >= 2 of the build requirements);
-# the wheel installed with its [test] extra and the NumPy pip picks for that
-# Python (or the pinned floor); tests/ run against the installed wheel, not
-# src/.  Python versions come from pyenv (PYENV_ROOT, default ~/.pyenv).
+# Each leg: a fresh venv; a wheel that pip builds from a copy of this tree
+# (one per lane, so lanes never share build/; isolated build environment,
+# so against the NumPy >= 2 of the build requirements); the wheel installed
+# with its [test] extra and the NumPy pip picks for that Python (or the
+# pinned floor); tests/ run against the installed wheel, not src/.  Python
+# versions come from pyenv (PYENV_ROOT, default ~/.pyenv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+LANES=${1:-"1 2"}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tapegrad-matrix.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+SRC="$WORK/src"                      # the tree as it is, without build products
+mkdir "$SRC"
+git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$SRC"
 FLOOR=$(sed -n 's/^dependencies = \["numpy>=\([0-9.]*\)"\]$/\1/p' pyproject.toml)
 [ -n "$FLOOR" ] || { echo "matrix: no numpy floor found in pyproject.toml" >&2; exit 1; }
 SUMMARY=()
@@ -39,7 +47,7 @@ wheel() {                            # wheel NAME PYTHON [VAR=VALUE...] -> wheel
     local name=$1 py=$2 v
     shift 2
     v=$(venv "build-$name" "$py")
-    env "$@" "$v/bin/python" -m pip wheel -q --no-deps -w "$WORK/wheels-$name" "$ROOT" >&2
+    env "$@" "$v/bin/python" -m pip wheel -q --no-deps -w "$WORK/wheels-$name" "$SRC" >&2
     ls "$WORK"/wheels-"$name"/tapegrad-*.whl
 }
 
@@ -62,48 +70,51 @@ count() {                            # count passed "5215 passed, 455 skipped in
 leg() { echo; echo "=== matrix: $* ==="; T0=$SECONDS; }
 done_leg() { SUMMARY[-1]="${SUMMARY[-1]}  [leg $((SECONDS - T0)) s]"; }
 
-# -- 3.10, oldest: full ---------------------------------------------------------
-leg "Python 3.10 (oldest): build the wheel, the whole test suite"
-PY=$(python_for 3.10)
-W310=$(wheel py310 "$PY")
-V=$(venv py310 "$PY")
-"$V/bin/python" -m pip install -q "$W310[test]"
-full "3.10 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)')" "$V"
-done_leg
+lane1() {
+    # -- 3.10, oldest: full ---------------------------------------------------------
+    leg "Python 3.10 (oldest): build the wheel, the whole test suite"
+    PY=$(python_for 3.10)
+    W310=$(wheel py310 "$PY")
+    V=$(venv py310 "$PY")
+    "$V/bin/python" -m pip install -q --no-compile "$W310[test]"
+    full "3.10 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)')" "$V"
+    done_leg
 
-# -- 3.10 with the lowest supported NumPy: full -----------------------------------
-leg "Python 3.10 with NumPy $FLOOR.0 (the declared floor): the whole test suite"
-V=$(venv py310-floor "$PY")
-echo "numpy==$FLOOR.0" > "$WORK/floor.txt"
-"$V/bin/python" -m pip install -q -c "$WORK/floor.txt" "$W310[test]"
-full "3.10 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)') (floor)" "$V"
-done_leg
+    # -- 3.10 with the lowest supported NumPy: full -----------------------------------
+    leg "Python 3.10 with NumPy $FLOOR.0 (the declared floor): the whole test suite"
+    V=$(venv py310-floor "$PY")
+    echo "numpy==$FLOOR.0" > "$WORK/floor.txt"
+    "$V/bin/python" -m pip install -q --no-compile -c "$WORK/floor.txt" "$W310[test]"
+    full "3.10 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)') (floor)" "$V"
+    done_leg
+}
 
-# -- 3.13, newest: full -----------------------------------------------------------
-leg "Python 3.13 (newest): build the wheel, the whole test suite"
-PY=$(python_for 3.13)
-W=$(wheel py313 "$PY")
-V=$(venv py313 "$PY")
-"$V/bin/python" -m pip install -q "$W[test]"
-full "3.13 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)')" "$V"
-done_leg
+lane2() {
+    # -- 3.13, newest: full -----------------------------------------------------------
+    leg "Python 3.13 (newest): build the wheel, the whole test suite"
+    PY=$(python_for 3.13)
+    W=$(wheel py313 "$PY")
+    V=$(venv py313 "$PY")
+    "$V/bin/python" -m pip install -q --no-compile "$W[test]"
+    full "3.13 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)')" "$V"
+    done_leg
 
-# -- 3.11, checked build: full ----------------------------------------------------
-leg "Python 3.11, checked build (TAPEGRAD_CHECKED=1): the whole test suite"
-PY=$(python_for 3.11)
-W=$(wheel py311-checked "$PY" TAPEGRAD_CHECKED=1)
-V=$(venv py311-checked "$PY")
-"$V/bin/python" -m pip install -q "$W[test]"
-full "3.11 checked build numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)')" "$V"
-done_leg
+    # -- 3.11, checked build: full ----------------------------------------------------
+    leg "Python 3.11, checked build (TAPEGRAD_CHECKED=1): the whole test suite"
+    PY=$(python_for 3.11)
+    W=$(wheel py311-checked "$PY" TAPEGRAD_CHECKED=1)
+    V=$(venv py311-checked "$PY")
+    "$V/bin/python" -m pip install -q --no-compile "$W[test]"
+    full "3.11 checked build numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)')" "$V"
+    done_leg
 
-# -- 3.12: smoke ------------------------------------------------------------------
-leg "Python 3.12: build the wheel, smoke test"
-PY=$(python_for 3.12)
-W=$(wheel py312 "$PY")
-V=$(venv py312 "$PY")
-"$V/bin/python" -m pip install -q "$W"
-(cd "$WORK" && "$V/bin/python" - <<'PYEOF'
+    # -- 3.12: smoke ------------------------------------------------------------------
+    leg "Python 3.12: build the wheel, smoke test"
+    PY=$(python_for 3.12)
+    W=$(wheel py312 "$PY")
+    V=$(venv py312 "$PY")
+    "$V/bin/python" -m pip install -q --no-compile "$W"
+    (cd "$WORK" && "$V/bin/python" - <<'PYEOF'
 import numpy as np
 import tapegrad as tg
 from tapegrad import autograd
@@ -117,13 +128,17 @@ assert x.grad.asnumpy().tolist() == [0.0, 4.0, 8.0, 12.0], x.grad
 assert abs(tg.grad(lambda t: tg.sin(t) * t)(1.0).item() - (np.cos(1.0) + np.sin(1.0))) < 1e-15
 print(f"smoke: tapegrad {tg.__version__} on numpy {np.__version__}: gradients OK")
 PYEOF
-"$V/bin/tapegrad" demo | tee "$WORK/demo.txt" | head -n 3
-grep -q "dy/dx = \[0.0, 4.0, 8.0, 12.0\]  (= 4x: True)" "$WORK/demo.txt"
-"$V/bin/tapegrad" --version)
-SUMMARY+=("3.12 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)'): smoke test passed")
-done_leg
+    "$V/bin/tapegrad" demo > "$WORK/demo.txt"
+    head -n 3 "$WORK/demo.txt"
+    grep -q "dy/dx = \[0.0, 4.0, 8.0, 12.0\]  (= 4x: True)" "$WORK/demo.txt"
+    "$V/bin/tapegrad" --version)
+    SUMMARY+=("3.12 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)'): smoke test passed")
+    done_leg
+}
+
+for lane in $LANES; do "lane$lane"; done
 
 echo
-echo "=== matrix summary ==="
+echo "=== matrix summary (lanes $LANES) ==="
 printf '  %s\n' "${SUMMARY[@]}"
 echo "matrix: $PASSED passed, 0 failed, $SKIPPED skipped"
