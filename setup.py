@@ -19,7 +19,6 @@ change).  `pip install -v` shows each step as it runs.
 """
 import glob
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -70,7 +69,9 @@ MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
           ("NPY_TARGET_VERSION", "NPY_1_25_API_VERSION")]
 
 CORE = "src/tapegrad/_core"
-PXD = {name: f"{CORE}/{name}.pxd" for name in ("buffers", "kernels", "tape")}
+# Every .pxd of the core counts for every module (tape's cimport kernels' and
+# buffers'; _engine cimports tape and buffers): a glob, so new ones count too.
+PXDS = sorted(glob.glob(f"{CORE}/*.pxd"))
 # Kernel tables (csrc/*.def) are #included by tg_kernels.c: any new one counts.
 KERNEL_HEADERS = ["csrc/tg_kernels.h", "csrc/tg_parallel.h", "csrc/tg_threads.h"] \
     + sorted(glob.glob("csrc/*.def"))
@@ -86,13 +87,11 @@ def ext(name, sources, depends, fp_exact=False):
 EXTENSIONS = [
     ext("tapegrad._core.kernels",
         [f"{CORE}/kernels.pyx", "csrc/tg_kernels.c", "csrc/tg_parallel.c"],
-        [PXD["kernels"]] + KERNEL_HEADERS, fp_exact=True),
-    ext("tapegrad._core.tape", [f"{CORE}/tape.pyx"],
-        [PXD["tape"], PXD["kernels"], PXD["buffers"]]),
+        PXDS + KERNEL_HEADERS, fp_exact=True),
+    ext("tapegrad._core.tape", [f"{CORE}/tape.pyx"], PXDS),
     ext("tapegrad._core.buffers", [f"{CORE}/buffers.pyx", "csrc/tg_buffers.c"],
-        [PXD["buffers"], "csrc/tg_buffers.h", "csrc/tg_threads.h"]),
-    ext("tapegrad._engine", ["src/tapegrad/_engine.py"],
-        [PXD["tape"], PXD["buffers"]]),
+        PXDS + ["csrc/tg_buffers.h", "csrc/tg_threads.h"]),
+    ext("tapegrad._engine", ["src/tapegrad/_engine.py"], PXDS),
 ]
 
 
@@ -165,7 +164,7 @@ class BuildExt(build_ext):
         directives = PYTHON_DIRECTIVES if source.endswith(".py") else DIRECTIVES
         c_file = os.path.join("build", "cython", MODE, os.path.splitext(source)[0] + ".c")
         key = _digest(Cython.__version__, np.__version__, directives,
-                      files=[source] + sorted(PXD.values()))
+                      files=[source] + PXDS)
         stamp = c_file + ".hash"
         if os.path.exists(c_file) and _read(stamp) == key:
             print(f"tapegrad: {source}: generated C is up to date ({c_file})", flush=True)

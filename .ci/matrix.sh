@@ -9,21 +9,23 @@
 #           3.12: a smoke test (import, a gradient, the CLI demo)
 # 3.11 with the oracles is .ci/run's own run of the README's test command.
 #
-# Each leg: a fresh venv; a wheel that pip builds from a copy of this tree
-# (one per lane, so lanes never share build/; isolated build environment,
-# so against the NumPy >= 2 of the build requirements); the wheel installed
-# with its [test] extra and the NumPy pip picks for that Python (or the
-# pinned floor); tests/ run against the installed wheel, not src/.  Python
-# versions come from pyenv (PYENV_ROOT, default ~/.pyenv).
+# Each lane first makes the sdist (`python -m build --sdist`, from a copy of
+# this tree, so lanes never share build/), and every wheel is built by pip
+# from that sdist alone, as for a user without a prebuilt wheel (isolated
+# build environment, so against the NumPy >= 2 of the build requirements).
+# Each leg: a fresh venv; the wheel installed with its [test] extra and the
+# NumPy pip picks for that Python (or the pinned floor); tests/ run against
+# the installed wheel, not src/.  Python versions come from pyenv
+# (PYENV_ROOT, default ~/.pyenv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 LANES=${1:-"1 2"}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tapegrad-matrix.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-SRC="$WORK/src"                      # the tree as it is, without build products
-mkdir "$SRC"
-git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$SRC"
+mkdir "$WORK/tree"                   # the tree as it is, without build products
+git ls-files -z --cached --others --exclude-standard \
+    | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$WORK/tree"
 FLOOR=$(sed -n 's/^dependencies = \["numpy>=\([0-9.]*\)"\]$/\1/p' pyproject.toml)
 [ -n "$FLOOR" ] || { echo "matrix: no numpy floor found in pyproject.toml" >&2; exit 1; }
 SUMMARY=()
@@ -47,7 +49,7 @@ wheel() {                            # wheel NAME PYTHON [VAR=VALUE...] -> wheel
     local name=$1 py=$2 v
     shift 2
     v=$(venv "build-$name" "$py")
-    env "$@" "$v/bin/python" -m pip wheel -q --no-deps -w "$WORK/wheels-$name" "$SRC" >&2
+    env "$@" "$v/bin/python" -m pip wheel -q --no-deps -w "$WORK/wheels-$name" "$SDIST" >&2
     ls "$WORK"/wheels-"$name"/tapegrad-*.whl
 }
 
@@ -69,6 +71,15 @@ count() {                            # count passed "5215 passed, 455 skipped in
 
 leg() { echo; echo "=== matrix: $* ==="; T0=$SECONDS; }
 done_leg() { SUMMARY[-1]="${SUMMARY[-1]}  [leg $((SECONDS - T0)) s]"; }
+
+sdist() {                            # sdist PYTHON: the sdist of the tree -> $SDIST
+    local v
+    v=$(venv build-sdist "$1")
+    "$v/bin/python" -m pip install -q --no-compile build
+    "$v/bin/python" -m build -q --sdist --outdir "$WORK/sdist" "$WORK/tree" >&2
+    SDIST=$(ls "$WORK"/sdist/tapegrad-*.tar.gz)
+    echo "matrix: wheels are built from $(basename "$SDIST") alone"
+}
 
 lane1() {
     # -- 3.10, oldest: full ---------------------------------------------------------
@@ -136,6 +147,7 @@ PYEOF
     done_leg
 }
 
+sdist "$(python_for 3.11)"
 for lane in $LANES; do "lane$lane"; done
 
 echo

@@ -125,6 +125,8 @@ def _child_uses_the_cache(q):
     q.put((inherited, get_handler_name(tg.exp(x)._data), err))
 
 
+# Forking a process with threads is the point (Python >= 3.12 warns about it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_allocates_through_the_inherited_cache():
     x, y = chain(np.linspace(-1, 1, N))

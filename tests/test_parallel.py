@@ -110,6 +110,8 @@ def _child(q):
     q.put(float(np.max(np.abs(y - np.sin(x)))))
 
 
+# Forking a process with threads is the point (Python >= 3.12 warns about it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_can_still_split(threads):
     K.set_num_threads(2)
