@@ -149,7 +149,10 @@ def test_a_forked_child_allocates_through_the_inherited_cache():
 # The deterministic form: a C program built from tg_buffers.c holds the
 # cache's lock in a second thread while the main thread forks; the child
 # then allocates.  Without the fork handlers the child's copy of the lock is
-# held by a thread that does not exist in the child, and it hangs.
+# held by a thread that does not exist in the child, and it hangs.  The
+# holder lets go only when told: after fork() returns (control run), or from
+# a prepare handler that runs just before the cache's own (run with the
+# handlers), which then waits for the lock, as a real fork would.
 HARNESS = r"""
 #include "tg_buffers.c"
 #include <signal.h>
@@ -158,17 +161,23 @@ HARNESS = r"""
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int ready[2];
+static int ready[2], release[2];
 
 static void *holder(void *arg)
 {
+    char c;
     (void)arg;
     tg_mutex_lock(&lock);
-    if (write(ready[1], "x", 1) != 1)
+    if (write(ready[1], "x", 1) != 1 || read(release[0], &c, 1) != 1)
         _exit(3);
-    usleep(200000);                 /* fork happens while we hold the lock */
     tg_mutex_unlock(&lock);
     return NULL;
+}
+
+static void let_go(void)
+{
+    if (write(release[1], "x", 1) != 1)
+        _exit(3);
 }
 
 int main(int argc, char **argv)
@@ -176,10 +185,10 @@ int main(int argc, char **argv)
     char c;
     pthread_t t;
     pid_t pid;
-    int status;
-    if (argc > 1 && strcmp(argv[1], "register") == 0 && tg_buf_init() != 0)
-        return 4;
-    if (pipe(ready) != 0 || pthread_create(&t, NULL, holder, NULL) != 0)
+    int status, handlers = argc > 1 && strcmp(argv[1], "register") == 0;
+    if (handlers && (tg_buf_init() != 0 || pthread_atfork(let_go, NULL, NULL) != 0))
+        return 4;           /* prepare handlers run last registered first */
+    if (pipe(ready) != 0 || pipe(release) != 0 || pthread_create(&t, NULL, holder, NULL) != 0)
         return 5;
     if (read(ready[0], &c, 1) != 1)
         return 6;
@@ -191,6 +200,8 @@ int main(int argc, char **argv)
         tg_buf_free(NULL, p, TG_BUF_MIN_BYTES);
         _exit(tg_buf_cached_blocks() == 1 ? 0 : 7);
     }
+    if (!handlers)
+        let_go();
     pthread_join(t, NULL);
     if (waitpid(pid, &status, 0) != pid)
         return 8;
