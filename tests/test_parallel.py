@@ -14,6 +14,8 @@ from tapegrad import autograd
 from tapegrad._core import kernels as K
 from tapegrad.ops import BY_CODE
 
+from oracles import numpy2_promotion
+
 N = K.PARALLEL_MIN * 2 + 7          # split, with a ragged last piece
 UNARY = [p for p in BY_CODE if p.kernel and K.KERNELS[p.name].kind == K.UNARY]
 BINARY = [p for p in BY_CODE if p.kernel and K.KERNELS[p.name].kind == K.BINARY]
@@ -109,6 +111,8 @@ def _child(q):
     q.put(float(np.max(np.abs(y - np.sin(x)))))
 
 
+# Forking a process with threads is the point (Python >= 3.12 warns about it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_can_still_split(threads):
     K.set_num_threads(2)

@@ -17,7 +17,7 @@ from .errors import TapegradError
 from .functions import *  # noqa: F401,F403  (every public function of the op registry)
 from .tensor import Tensor
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 float32 = "float32"
 float64 = "float64"
