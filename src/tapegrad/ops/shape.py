@@ -146,22 +146,60 @@ def _index_forward(x, idx):
     return out.copy() if isinstance(out, np.ndarray) else np.asarray(out)
 
 
-def _index(idx):
-    """An index with tensors replaced by their arrays (integer or bool masks)."""
-    if isinstance(idx, tuple):
-        return tuple(_index(i) for i in idx)
-    if isinstance(idx, TensorBase):
+def _index_item(i):
+    if isinstance(i, TensorBase):
         raise TypeError(
             "a float tensor cannot index another tensor; index with ints, slices, or a "
             "NumPy integer or boolean array (e.g. idx.asnumpy().astype(int)).")
-    if isinstance(idx, list):
-        return np.asarray(idx)
-    return idx
+    if isinstance(i, (list, tuple)):
+        # a sequence inside an index is an integer (or boolean) array to NumPy
+        return np.asarray(i)
+    return i
+
+
+def _index(idx):
+    """An index with lists and nested sequences as arrays (so that the rules
+    see every advanced index as one); tensors refused (they hold floats)."""
+    if isinstance(idx, tuple):
+        return tuple(_index_item(i) for i in idx)
+    return _index_item(idx)
+
+
+def _is_advanced(i):
+    """An advanced index: an array (not a 0-d integer one, which NumPy reads
+    as an integer) or a boolean scalar (a 0-d mask)."""
+    if isinstance(i, (bool, np.bool_)):
+        return True
+    return isinstance(i, np.ndarray) and (i.ndim > 0 or i.dtype == bool)
+
+
+def _index_kind(idx):
+    """(has advanced parts, lead): lead is the number of dimensions NumPy moves
+    to the front of the result (advanced indices, integers among them, that
+    a slice, None or ... separates), else 0."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    if not any(_is_advanced(i) for i in idx):
+        return False, 0
+    adv = [k for k, i in enumerate(idx) if _is_advanced(i) or isinstance(i, (int, np.integer))
+           or isinstance(i, np.ndarray) and i.ndim == 0]
+    if adv[-1] - adv[0] + 1 == len(adv):
+        return True, 0
+    # the broadcast advanced dimensions: a mask gives one (its nonzero count)
+    return True, max(1 if np.ndim(i) == 0 or getattr(i, "dtype", None) == bool else np.ndim(i)
+                     for i in (idx[k] for k in adv) if _is_advanced(i))
+
+
+def _batched_index(idx):
+    """One example's index as an index of the batched array (the batch axis
+    first), and where the batch axis lands in the result (see _index_kind)."""
+    advanced, lead = _index_kind(idx)
+    return (slice(None),) + (idx if isinstance(idx, tuple) else (idx,)), advanced, lead
 
 
 def getitem(x, idx):
-    """``x[idx]``: ints, slices, None, ..., integer arrays and boolean masks;
-    the gradient scatters back (repeated indices add)."""
+    """``x[idx]`` with every NumPy index: ints, slices, None, ..., integer
+    arrays (negative, repeated), boolean masks (also 0-d), advanced indices
+    mixed with basic ones; the gradient scatters back (repeated indices add)."""
     idx = _index(idx)
     data = x._data if isinstance(x, TensorBase) else x
     if not is_batched(x):
@@ -175,7 +213,10 @@ def getitem(x, idx):
 
 def _getitem_batch(args, p):
     x = args[0]
-    return type(x).wrap(x.v[type(x).batch_index(p["idx"])[0]])
+    bidx, _, lead = _batched_index(p["idx"])
+    r = x.v[bidx]
+    # split advanced indices: NumPy put their dimensions before the batch axis
+    return type(x).wrap(np.moveaxis(r, lead, 0) if lead else r)
 
 
 primitive("getitem", _index_forward,
@@ -186,7 +227,10 @@ primitive("getitem", _index_forward,
 
 def _index_add_forward(g, idx, shape):
     out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, idx, g)   # repeated indices add up
+    if _index_kind(idx)[0]:
+        np.add.at(out, idx, g)   # repeated indices add up
+    else:
+        out[idx] = g             # basic indexing never repeats an element
     return out
 
 
@@ -198,12 +242,13 @@ def index_add(g, idx, shape):
 
 def _index_add_batch(args, p):
     g = args[0]
-    bidx, advanced = type(g).batch_index(p["idx"])
+    bidx, advanced, lead = _batched_index(p["idx"])
     out = np.zeros(g.v.shape[:1] + tuple(p["shape"]), dtype=g.dtype)
+    v = np.moveaxis(g.v, 0, lead) if lead else g.v    # where out[bidx] has the batch axis
     if advanced:
-        np.add.at(out, bidx, g.v)      # repeated indices add up
+        np.add.at(out, bidx, v)        # repeated indices add up
     else:
-        out[bidx] += g.v               # basic indexing never repeats an element
+        out[bidx] += v
     return type(g).wrap(out)
 
 
