@@ -172,7 +172,11 @@ primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
 
 # ---- indexing ------------------------------------------------------------------------
 def _index_forward(x, idx):
-    out = x[idx]
+    try:
+        out = x[idx]
+    except IndexError as e:
+        raise IndexError(f"index {idx!r} does not fit a tensor of shape {x.shape}: {e}") \
+            from None
     # A view would alias x's buffer: in-place writes to either must not leak.
     return out.copy() if isinstance(out, np.ndarray) else np.asarray(out)
 
@@ -231,15 +235,7 @@ def getitem(x, idx):
     """``x[idx]`` with every NumPy index: ints, slices, None, ..., integer
     arrays (negative, repeated), boolean masks (also 0-d), advanced indices
     mixed with basic ones; the gradient scatters back (repeated indices add)."""
-    idx = _index(idx)
-    data = x._data if isinstance(x, TensorBase) else x
-    if not is_batched(x):
-        try:
-            data[idx]
-        except IndexError as e:
-            raise IndexError(f"index {idx!r} out of range for a tensor of shape "
-                             f"{tuple(x.shape)}: {e}") from None
-    return REGISTRY["getitem"](x, idx=idx)
+    return REGISTRY["getitem"](x, idx=_index(idx))
 
 
 def _getitem_batch(args, p):
