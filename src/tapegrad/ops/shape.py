@@ -177,8 +177,11 @@ def _index_forward(x, idx):
     except IndexError as e:
         raise IndexError(f"index {idx!r} does not fit a tensor of shape {x.shape}: {e}") \
             from None
-    # A view would alias x's buffer: in-place writes to either must not leak.
-    return out.copy() if isinstance(out, np.ndarray) else np.asarray(out)
+    if not isinstance(out, np.ndarray):
+        return np.asarray(out)
+    # A view (basic indexing) would alias x's buffer: in-place writes to either
+    # must not leak.  Advanced indexing already made a new array.
+    return out if _index_kind(idx)[0] else out.copy()
 
 
 def _index_item(i):
