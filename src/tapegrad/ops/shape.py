@@ -215,7 +215,7 @@ def _index_kind(idx):
     """(has advanced parts, lead): lead is the number of dimensions NumPy moves
     to the front of the result (advanced indices, integers among them, that
     a slice, None or ... separates), else 0."""
-    idx = idx if isinstance(idx, tuple) else (idx,)
+    idx = _index(idx if isinstance(idx, tuple) else (idx,))   # sequences as arrays
     if not any(_is_advanced(i) for i in idx):
         return False, 0
     adv = [k for k, i in enumerate(idx) if _is_advanced(i) or isinstance(i, (int, np.integer))
@@ -223,8 +223,8 @@ def _index_kind(idx):
     if adv[-1] - adv[0] + 1 == len(adv):
         return True, 0
     # the broadcast advanced dimensions: a mask gives one (its nonzero count)
-    return True, max(1 if np.ndim(i) == 0 or getattr(i, "dtype", None) == bool else np.ndim(i)
-                     for i in (idx[k] for k in adv) if _is_advanced(i))
+    arrays = [np.asarray(idx[k]) for k in adv if _is_advanced(idx[k])]
+    return True, max(1 if a.ndim == 0 or a.dtype == bool else a.ndim for a in arrays)
 
 
 def _batched_index(idx):
