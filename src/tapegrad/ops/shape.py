@@ -258,7 +258,13 @@ primitive("getitem", _index_forward,
 def _index_add_forward(g, idx, shape):
     out = np.zeros(shape, dtype=g.dtype)
     if _index_kind(idx)[0]:
-        np.add.at(out, idx, g)   # repeated indices add up
+        i = idx[0] if type(idx) is tuple and len(idx) == 1 else idx
+        if len(shape) == 1 and type(i) is np.ndarray and i.shape == g.shape and i.ndim > 1:
+            # one index into a vector: NumPy's add.at is fast only for a 1-D
+            # index (0.19 ms, not 0.97 ms, for a 1000 x 100 one)
+            np.add.at(out, i.reshape(-1), g.reshape(-1))
+        else:
+            np.add.at(out, idx, g)   # repeated indices add up
     else:
         out[idx] = g             # basic indexing never repeats an element
     return out
