@@ -1,7 +1,10 @@
 """Shape and indexing primitives.  All linear: each forward rule applies the
 op itself to the tangent (``LINEAR``), each reverse rule applies the
 transposed op (reshape <-> reshape, getitem <-> index_add, concatenate <->
-slices), and each batching rule moves the op's axes past the batch axis."""
+slices), and each batching rule moves the op's axes past the batch axis.
+
+NumPy's other shape functions (moveaxis, the stacks and splits, tile,
+repeat, flip, roll, rot90, pad...) are composites of these, at the end."""
 import numpy as np
 
 from .. import errors
