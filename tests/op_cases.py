@@ -388,6 +388,22 @@ for _name, _fn, _shapes, _dom in [
         ("norm", lambda m, x: m.linalg.norm(x, 3), [((4,),)], "nonzero")]:
     add("linalg." + _name, _fn, _shapes, _dom, torch=False)
 
+
+
+# tg.fft's primitives (fully tested in tests/test_surface_fft.py): complex
+# values as a trailing axis of 2 (real, imaginary), NumPy's converted to it
+def _fft_out(m, c):
+    return np.stack([c.real, c.imag], axis=-1) if m.name == "numpy" else c
+
+
+def _fft_in(m, z):
+    return z[..., 0] + 1j * z[..., 1] if m.name == "numpy" else z
+
+
+add("fft.rfft", lambda m, x: _fft_out(m, m.fft.rfft(x)), [((2, 6),)], torch=False)
+add("fft.irfft", lambda m, z: m.fft.irfft(_fft_in(m, z), 7), [((4, 2),)], torch=False)
+add("fft.fft", lambda m, x: _fft_out(m, m.fft.fft(x, axis=0)), [((3, 2),)], torch=False)
+
 # ---- shapes -------------------------------------------------------------------
 add("reshape", lambda m, x: m.reshape(x, (3, 2)), [((2, 3),), ((6,),)])
 add("reshape.minus1", lambda m, x: m.reshape(x, (-1, 2)), [((2, 3, 2),)])
