@@ -603,3 +603,42 @@ def test_cond_of_a_singular_matrix():
     for p in (None, 1, "fro", np.inf):
         assert float(tg.linalg.cond(s, p)) == np.linalg.cond(s, p) or \
             np.isinf(float(tg.linalg.cond(s, p)))
+
+
+HESSIAN_CASES = [
+    ("det", lambda x: tg.linalg.det(x), square),
+    ("slogdet", lambda x: tg.linalg.slogdet(x)[1], square),
+    ("inv", lambda x: tg.linalg.inv(x)[0, 1], square),
+    ("solve", lambda x: tg.linalg.solve(x, np.arange(3.0)).sum(), square),
+    ("cholesky", lambda x: tg.linalg.cholesky(spd(tg, x))[2, 1], general),
+    ("eigh", lambda x: (tg.linalg.eigh(sym(tg, x))[1][:, 0] ** 2 * np.arange(3.0)).sum(),
+     general),
+    ("eigvalsh", lambda x: tg.linalg.eigvalsh(sym(tg, x))[-1], general),
+    ("svd", lambda x: (tg.linalg.svd(x)[0][:, 1] ** 2 * np.arange(3.0)).sum(), general),
+    ("svdvals", lambda x: tg.linalg.svdvals(x)[0], general),
+    ("qr", lambda x: tg.linalg.qr(x)[1][0, 2], square),
+    ("pinv", lambda x: tg.linalg.pinv(x)[1, 0], square),
+    ("norm", lambda x: tg.linalg.norm(x, 3, axis=0).sum(), general),
+]
+
+
+@pytest.mark.parametrize("name,f,dom", HESSIAN_CASES, ids=[c[0] for c in HESSIAN_CASES])
+def test_hessian_batched_equals_looped_and_differences(name, f, dom):
+    """Hessians: the rules, recorded on tensors, swept back once with a batch
+    of cotangents (batching rules of solve, inv, svd...) equal the looped
+    sweep and central differences of the gradient."""
+    a = dom(np.random.default_rng(len(name)), (3, 3))
+    H = tg.hessian(f)(tg.array(a)).asnumpy()
+    with autograd.record():
+        Hl = tg.hessian(f)(tg.array(a)).asnumpy()
+    np.testing.assert_allclose(H, Hl, rtol=1e-10, atol=1e-12)
+    g = tg.grad(f)
+    eps = 1e-6
+    fd = np.zeros((3, 3, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            e = np.zeros((3, 3))
+            e[i, j] = eps
+            fd[:, :, i, j] = (g(tg.array(a + e)).asnumpy()
+                              - g(tg.array(a - e)).asnumpy()) / (2 * eps)
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
