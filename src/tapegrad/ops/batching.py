@@ -524,6 +524,6 @@ def _fit(t, out):
     """A batched tangent with its output's per-example shape (and dtype)."""
     if t.shape != out.shape:
         t = BATCH.broadcast_to(t, out.shape)
-    if _engine.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
-        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _engine.NUMPY1
+    if _tape.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
+        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _core dispatch.pxi
     return t
