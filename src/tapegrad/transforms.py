@@ -501,11 +501,16 @@ class _TangentPush:
                 self.blind = True
         if not live:
             return
-        xs = [a._data if isinstance(a, Tensor) else rule_operand(a, res.dtype)
+        multi = isinstance(res, tuple)       # a primitive with several outputs
+        outs = res if multi else (res,)
+        xs = [a._data if isinstance(a, Tensor) else rule_operand(a, outs[0].dtype)
               for a in args]
-        t = batched_jvp(prim, ts, xs, res._data, p, self.n)
+        t = batched_jvp(prim, ts, xs, tuple(o._data for o in outs) if multi else res._data,
+                        p, self.n)
         if t is not None:
-            tan[id(res)] = (res, t)
+            for o, to in zip(outs, t if multi else (t,)):
+                if to is not None:
+                    tan[id(o)] = (o, to)
 
 
 def _jac_fwd_batched(f, args, nums):

@@ -386,10 +386,14 @@ def _elementwise(prim, args, p):
 
 
 def _looped(prim, args, p):
-    """A primitive without a batching rule (declared LOOP): once per example."""
+    """A primitive without a batching rule (declared LOOP): once per example
+    (a tuple of batches for a primitive with several outputs)."""
     n = _batch_of(args)
     rows = [prim.forward(*[a.v[k] if isinstance(a, Batched) else a for a in args], **p)
             for k in range(n)]
+    if prim.nout != 1:
+        return tuple(Batched(np.stack([np.asarray(r[j]) for r in rows]))
+                     for j in range(prim.nout))
     return Batched(np.stack([np.asarray(r) for r in rows]))
 
 
@@ -488,20 +492,36 @@ class BatchRunner(Runner):
 def batched_jvp(prim, ts, xs, out, p, n):
     """The tangent of ``prim``'s output for a batch of input tangents ``ts``
     (Batched or None) at primal arrays ``xs``/``out``: BATCH, or NP once per
-    example for a rule BATCH cannot run.  None when the tangent is zero."""
+    example for a rule BATCH cannot run.  None when the tangent is zero.  For
+    a primitive with several outputs ``out`` is a tuple and so is the result
+    (None for an output with zero tangent)."""
+    multi = prim.nout != 1
     try:
         with np.errstate(all="ignore"):
             t = prim.jvp(BATCH, ts, xs, out, p)
         if t is None:
             return None
-        if not isinstance(t, Batched):
-            t = Batched(_spread(t, n))          # independent of the tangents
+        # an output tangent independent of the tangents: the same for every example
+        t = tuple(tk if tk is None or isinstance(tk, Batched) else Batched(_spread(tk, n))
+                  for tk in (t if multi else (t,)))
     except Unbatchable:
         with np.errstate(all="ignore"):
-            t = _stacked([prim.jvp(NP, [s.v[k] if isinstance(s, Batched) else s for s in ts],
-                                   xs, out, p) for k in range(n)])
-        if t is None:
-            return None
+            rows = [prim.jvp(NP, [s.v[k] if isinstance(s, Batched) else s for s in ts],
+                             xs, out, p) for k in range(n)]
+        if multi:
+            t = tuple(_stacked([None if r is None else r[j] for r in rows])
+                      for j in range(prim.nout))
+        else:
+            t = (_stacked(rows),)
+    outs = out if multi else (out,)
+    t = tuple(None if tk is None else _fit(tk, o) for tk, o in zip(t, outs))
+    if multi:
+        return None if all(tk is None for tk in t) else t
+    return t[0]
+
+
+def _fit(t, out):
+    """A batched tangent with its output's per-example shape (and dtype)."""
     if t.shape != out.shape:
         t = BATCH.broadcast_to(t, out.shape)
     if _tape.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
