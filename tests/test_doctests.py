@@ -139,13 +139,18 @@ def _docstring_tests():
         targets = [(name, obj)]
         if inspect.isclass(obj):
             # the class's own docstring and those of its public methods and
-            # properties, inherited ones (the C core's) included
-            for attr, member in inspect.getmembers(obj):
-                if attr.startswith("_") and attr != "__init__":
+            # properties, inherited ones (the C core's) included, not those
+            # of builtins (object, Exception) nor of plain attributes
+            for klass in inspect.getmro(obj):
+                if not klass.__module__.startswith("tapegrad"):
                     continue
-                targets.append((f"{name}.{attr}", member))
+                for attr, member in vars(klass).items():
+                    if attr.startswith("_") and attr != "__init__":
+                        continue
+                    if inspect.isroutine(member) or inspect.isdatadescriptor(member):
+                        targets.append((f"{name}.{attr}", member))
         for tname, target in targets:
-            doc = inspect.getdoc(target) if not inspect.isclass(target) or target is obj else None
+            doc = inspect.getdoc(target)
             if not doc or ">>>" not in doc or doc in seen_docs:
                 continue
             seen_docs.add(doc)
