@@ -18,7 +18,7 @@ Two kinds of items:
   fragment of that module: it runs in that module's namespace, and whatever
   it registers is unregistered afterwards.
 
-Optional dependencies: a page declares what it needs with
+Optional dependencies: a page declares what it needs with a line
 ``<!-- doctest-requires: scipy dask -->``; a docstring's module needs what
 it imports.  When one is missing the item is skipped with the reason
 (never silently).  Graphviz's ``dot`` program is named ``dot``.
@@ -77,7 +77,7 @@ def _missing(requirements):
 def _skip_if_missing(requirements, what):
     missing = _missing(requirements)
     if missing:
-        pytest.skip(f"{what} needs {', '.join(missing)}, which is not installed")
+        pytest.skip(f"{what} needs {' and '.join(missing)} (not installed)")
 
 
 def _reset():
@@ -199,7 +199,7 @@ def test_public_api_has_examples():
 # ---- docs pages -----------------------------------------------------------------------
 _FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
 _INCLUDE = re.compile(r"^```\{include\}\s+(\S+)", re.M)
-_REQUIRES = re.compile(r"<!--\s*doctest-requires:\s*([^>]*?)\s*-->")
+_REQUIRES = re.compile(r"^<!--\s*doctest-requires:\s*([^>]*?)\s*-->\s*$", re.M)
 
 
 def code_blocks(path):
