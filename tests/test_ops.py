@@ -30,6 +30,7 @@ from tapegrad._core.kernels import KERNEL_IDS
 from tapegrad.ops import BY_CODE, REGISTRY
 
 from op_cases import CASES, NP, TG, torch_namespace
+from oracles import numpy2_promotion
 
 EPS = 1e-6                 # central-difference step
 FD_RTOL, FD_ATOL = 1e-5, 1e-6
@@ -177,7 +178,8 @@ def test_float32_close_to_float64(case):
     arrays, head = draw(case)
     a32 = [a.astype(np.float32) for a in arrays]
     a64 = [a.astype(np.float64) for a in a32]     # the same numbers, in float64
-    want_dtype = np.asarray(case.fn(NP, *a32)).dtype   # NumPy's promotion (constants may widen)
+    with numpy2_promotion():                       # NumPy's promotion (constants may widen)
+        want_dtype = np.asarray(case.fn(NP, *a32)).dtype
     y32, g32 = tg_grads(case, a32, head)
     y64, g64 = tg_grads(case, a64, head)
     assert y32.dtype == want_dtype, (
@@ -199,7 +201,8 @@ def test_mixed_dtypes_promote_like_numpy(case, first):
     dts = [first] + [other] * (case.nin - 1)
     mixed = [a.astype(d) for a, d in zip(arrays, dts)]
     a64 = [a.astype(np.float64) for a in mixed]
-    want_dtype = np.asarray(case.fn(NP, *mixed)).dtype
+    with numpy2_promotion():
+        want_dtype = np.asarray(case.fn(NP, *mixed)).dtype
     y, grads = tg_grads(case, mixed, head)
     _, g64 = tg_grads(case, a64, head)
     assert y.dtype == want_dtype, f"{case.id}: inputs {dts} give {y.dtype}, NumPy {want_dtype}"

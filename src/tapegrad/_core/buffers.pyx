@@ -33,6 +33,7 @@ cdef extern from "numpy/arrayobject.h":
 
 cdef extern from "tg_buffers.h":
     size_t TG_BUF_MIN_BYTES
+    int tg_buf_init() noexcept
     void *tg_buf_malloc(void *ctx, size_t size) noexcept
     void *tg_buf_calloc(void *ctx, size_t nelem, size_t elsize) noexcept
     void *tg_buf_realloc(void *ctx, void *ptr, size_t size) noexcept
@@ -42,6 +43,10 @@ cdef extern from "tg_buffers.h":
     size_t tg_buf_cached_bytes() noexcept
     int tg_buf_cached_blocks() noexcept
     void tg_buf_clear() noexcept
+
+_rc = tg_buf_init()
+if _rc != 0:
+    raise OSError(_rc, "tapegrad: cannot register the buffer cache's fork handlers")
 
 cdef PyDataMem_Handler _handler
 strncpy(_handler.name, b"tapegrad_buffer_cache", 127)

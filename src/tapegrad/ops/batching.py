@@ -13,9 +13,9 @@ values a node saved, constants), which are the same for every example.
 functions on arrays: a primitive applied to a Batched operand runs its
 entry's batching rule (``batch``: a rule, ``ELEMENTWISE`` or ``LOOP``), so the
 rules of the registry run on batches unchanged.  What cannot be expressed on
-a batch (``B.raw`` of a batched value, an index whose advanced parts are
-split, a custom Function's backward) raises ``Unbatchable``; the sweep
-runner then runs that one rule per example on ``NP``.
+a batch (``B.raw`` of a batched value, a custom Function's backward) raises
+``Unbatchable``; the sweep runner then runs that one rule per example on
+``NP``.
 
 The seed, the identity, starts as a ``OneHot`` (example k is d[k] times the
 k-th unit array), which elementwise rules keep in O(n) until one needs the
@@ -63,10 +63,6 @@ class Batched:
     @staticmethod
     def spread(x, n):
         return _spread(x, n)
-
-    @staticmethod
-    def batch_index(idx):
-        return _batch_index(idx)
 
     @staticmethod
     def reshaped(x, shape):
@@ -305,28 +301,6 @@ def _axes(axis, nd):
     return tuple(int(a) % nd + 1 for a in axis)
 
 
-def _advanced(i):
-    return isinstance(i, (np.ndarray, list)) and not (isinstance(i, np.ndarray) and i.ndim == 0
-                                                      and i.dtype != bool)
-
-
-def _batch_index(idx):
-    """The index of one example as an index of the batched array.
-
-    Prepending a full slice is exact unless NumPy would move the advanced
-    dimensions to the front (advanced indices separated by a slice): then the
-    batch axis would no longer lead."""
-    idx = idx if isinstance(idx, tuple) else (idx,)
-    arrays = [k for k, i in enumerate(idx) if _advanced(i)]
-    if arrays:
-        # with an array present, integers are advanced indices too
-        adv = [k for k, i in enumerate(idx)
-               if _advanced(i) or isinstance(i, (int, np.integer, bool, np.bool_))]
-        if adv[-1] - adv[0] + 1 != len(adv):
-            raise Unbatchable("advanced indices separated by a slice")
-    return (slice(None),) + idx, bool(arrays)
-
-
 def _batch_of(xs):
     for x in xs:
         if isinstance(x, Batched):
@@ -530,4 +504,6 @@ def batched_jvp(prim, ts, xs, out, p, n):
             return None
     if t.shape != out.shape:
         t = BATCH.broadcast_to(t, out.shape)
+    if _engine.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
+        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _engine.NUMPY1
     return t

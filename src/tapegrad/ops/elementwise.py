@@ -278,10 +278,14 @@ def _where_jvp(B, ts, xs, out, p):
     return B.where(np.broadcast_to(p["cond"], out.shape), ta, tb)
 
 
-def where(cond, a, b):
+_NOT_GIVEN = object()
+
+
+def where(cond, a=_NOT_GIVEN, b=_NOT_GIVEN):
     """Elementwise ``a`` where ``cond`` else ``b``; the gradient flows to the
     branch that was taken.  ``cond`` is constant (a bool array or a
-    comparison of tensors, never differentiated).
+    comparison of tensors, never differentiated).  ``where(cond)`` alone is
+    NumPy's ``nonzero(cond)``: a tuple of plain integer arrays.
 
     The branch not taken still runs: if it is not finite there (``sqrt`` of
     a negative number), its gradient is NaN times 0 = NaN.  Make both
@@ -291,6 +295,10 @@ def where(cond, a, b):
         y = tg.where(x > 0, tg.sqrt(safe), 0.0)
     """
     c = cond._data if isinstance(cond, TensorBase) else cond
+    if a is _NOT_GIVEN and b is _NOT_GIVEN:
+        return np.nonzero(np.asarray(c))
+    if a is _NOT_GIVEN or b is _NOT_GIVEN:
+        raise ValueError("where: either both or neither of x and y should be given")
     c = np.asarray(c, dtype=bool)
     a, b = _operands(a, b)
     return REGISTRY["where"](a, b, cond=c)
