@@ -50,7 +50,7 @@ from tapegrad import autograd  # noqa: E402
 #: the modules whose exported names form the public API, and what they need
 PUBLIC_MODULES = {
     "tapegrad": (), "tapegrad.autograd": (), "tapegrad.transforms": (),
-    "tapegrad.checking": (), "tapegrad.optim": (), "tapegrad.random": (),
+    "tapegrad.checking": (), "tapegrad.optim": (), "tapegrad.random": (), "tapegrad.threads": (),
     "tapegrad.errors": (), "tapegrad.teaching.trace": (), "tapegrad.teaching.graphviz": (),
     "tapegrad.teaching.cli": (), "tapegrad.linalg": (), "tapegrad.special": (),
     "tapegrad.fft": (),
