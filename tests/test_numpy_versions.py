@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad import _engine
+from tapegrad._core import tape as _engine
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 

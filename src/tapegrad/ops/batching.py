@@ -504,6 +504,6 @@ def batched_jvp(prim, ts, xs, out, p, n):
             return None
     if t.shape != out.shape:
         t = BATCH.broadcast_to(t, out.shape)
-    if _engine.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
-        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _engine.NUMPY1
+    if _tape.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
+        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _tape.NUMPY1
     return t
