@@ -135,7 +135,7 @@ def _grads(heads, xs, head_grads, create):
 
 # ---- grad / value_and_grad --------------------------------------------------
 def value_and_grad(f, argnums=0):
-    """``value_and_grad(f)(*args)`` -> (f(*args), gradient); f returns a scalar.
+    """``value_and_grad(f)(*args)`` -> ``(f(*args), gradient)``; f returns a scalar.
 
     ``argnums`` (int or tuple) picks the arguments to differentiate; with a
     tuple the gradient is a tuple.
