@@ -345,6 +345,8 @@ for _name in ("softmax", "log_softmax"):
         add(f"{_name}.axis={_axis}",
             (lambda n, a: lambda m, x: getattr(m, n)(x, axis=a))(_name, _axis),
             [((2, 3, 4),)])
+# the primitives of tests/test_surface_reductions.py (fully tested there)
+add("cumsum", lambda m, x: m.cumsum(x, axis=1), [((2, 3),)], torch=False)
 
 # ---- linear algebra -----------------------------------------------------------
 MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)),
