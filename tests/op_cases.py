@@ -361,6 +361,8 @@ add("dot", lambda m, a, b: m.dot(a, b), [((), (3,)), ((2, 3), ()), ((3,), (3,)),
 add("method.dot", lambda m, a, b: a.dot(b) if not hasattr(a, "mm") else m.dot(a, b),
     [((2, 3), (3,))])
 add("outer", lambda m, a, b: m.outer(a, b), [((3,), (4,)), ((1,), (2,)), ((2, 2), (3,))])
+# the primitives of tests/test_surface_contractions.py (fully tested there)
+add("einsum", lambda m, a, b: m.einsum("ij,jk->ik", a, b), [((2, 3), (3, 4))])
 
 # ---- shapes -------------------------------------------------------------------
 add("reshape", lambda m, x: m.reshape(x, (3, 2)), [((2, 3),), ((6,),)])
