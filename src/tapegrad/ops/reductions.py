@@ -343,8 +343,10 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValue):
             count = np.sum(np.broadcast_to(where_mask("mean", x, where), x.shape), axis=ax,
                            keepdims=bool(keepdims)).astype(x.dtype)
             return REGISTRY["divide"].public(sum_(x, ax, keepdims=keepdims), count)
-    n = int(np.prod([x.shape[a] for a in ax], dtype=np.int64))
-    return REGISTRY["divide"].public(sum_(x, ax, keepdims=keepdims), n)
+    n = 1
+    for a in ax:
+        n *= x.shape[a]
+    return REGISTRY["divide"].public(REGISTRY["sum"](x, axis=ax, keepdims=keepdims), n)
 
 
 def _shifted(x, axis):
