@@ -290,6 +290,22 @@ def test_tg_trace_is_numpys_trace_and_evaluation_trace_stays():
     assert abs(tg.evaluation_trace(lambda x: tg.log(x) * x, 2.0).output - 2 * np.log(2)) < 1e-15
 
 
+def test_empty_operands_contract_to_zeros_with_zero_gradients():
+    a, b = tg.array(np.ones((0, 3))), tg.array(np.ones((3, 2)))
+    for x in (a, b):
+        x.attach_grad()
+    with tg.autograd.record():
+        y = tg.einsum("ij,jk->ik", a, b, optimize=True)
+        s = y.sum() + tg.einsum("ij->", a) + tg.dot(a, b).sum()
+    s.backward()
+    assert y.shape == (0, 2) and a.grad.shape == (0, 3)
+    assert np.array_equal(b.grad.asnumpy(), np.zeros((3, 2)))
+    assert np.array_equal(tg.tensordot(np.ones((2, 0)), np.ones((0, 3)), 1).asnumpy(),
+                          np.zeros((2, 3)))
+    assert tg.trace(np.ones((0, 0))).item() == 0.0
+    assert tg.kron(np.ones(0), np.ones(2)).shape == (0,)
+
+
 def test_cross_of_2_vectors_warns_as_numpy():
     with pytest.warns(DeprecationWarning, match="2-dimensional vectors"):
         assert tg.cross(np.array([1.0, 0.0]), np.array([0.0, 1.0])).item() == 1.0

@@ -424,6 +424,7 @@ def test_unsupported_arguments_raise_type_error_naming_them(call, match):
     (lambda x: tg.sum(x, where=np.ones((2, 3), bool)), ValueError, "does not broadcast"),
     (lambda x: tg.average(x, weights=np.ones(2)), TypeError, "axis must be specified"),
     (lambda x: tg.cumsum(x, axis=1), np.exceptions.AxisError, "axis 1"),
+    (lambda x: tg.sum(x, axis=(0, 0)), ValueError, "duplicate value in 'axis'"),
 ])
 def test_bad_arguments_raise_numpys_errors(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -436,6 +437,15 @@ def test_diff_edges_promote_as_numpy():
                {"prepend": np.float32(0.5), "append": np.zeros((2, 1), np.float32)}):
         got, want = tg.diff(x, **kw), np.diff(x, **kw)
         assert got.dtype == want.dtype and np.array_equal(got.asnumpy(), want), kw
+
+
+def test_numpys_novalue_defaults_are_accepted():
+    # NumPy's own signatures default keepdims/initial/where to np._NoValue
+    x = tg.array([[1.0, 2.0], [3.0, 4.0]])
+    nv = np._NoValue
+    assert tg.sum(x, 0, None, None, nv, nv, nv).shape == (2,)
+    assert tg.max(x, 1, None, nv, nv, nv).shape == (2,)
+    assert tg.mean(x, keepdims=nv).shape == ()
 
 
 def test_interpolation_is_method_s_old_name():
