@@ -347,6 +347,7 @@ for _name in ("softmax", "log_softmax"):
             [((2, 3, 4),)])
 # the primitives of tests/test_surface_reductions.py (fully tested there)
 add("cumsum", lambda m, x: m.cumsum(x, axis=1), [((2, 3),)], torch=False)
+add("cumprod", lambda m, x: m.cumprod(x, axis=0), [((3, 2),)], "prod", torch=False)
 
 # ---- linear algebra -----------------------------------------------------------
 MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)),

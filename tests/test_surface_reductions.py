@@ -134,6 +134,8 @@ SPECS = [
          domain=distinct),
     Spec("quantile", lambda x: tg.quantile(x, 0.37, axis=-1),
          lambda x: np.quantile(x, 0.37, axis=-1), [(3, 6)], domain=distinct),
+    Spec("quantile.many_q", lambda x: tg.quantile(x, np.linspace(0, 1, 11), axis=0),
+         lambda x: np.quantile(x, np.linspace(0, 1, 11), axis=0), [(5, 2)], domain=distinct),
     Spec("quantile.ends", lambda x: tg.quantile(x, [0.0, 1.0]),
          lambda x: np.quantile(x, [0.0, 1.0]), [(5,)], domain=distinct),
     Spec("quantile.q_tensor", lambda x, q: tg.quantile(x, q, axis=0),
@@ -270,6 +272,14 @@ def test_cumprod_jacobian_with_zeros_is_exact():
 def test_cumprod_hessian_with_a_zero_is_exact():
     h = tg.hessian(lambda t: tg.cumprod(t).sum())(tg.array([2.0, 0.0, 3.0]))
     assert np.array_equal(h.asnumpy(), [[0, 4, 0], [4, 0, 2], [0, 2, 0]])
+
+
+def test_cumprod_gradient_is_exact_where_the_products_underflow():
+    # y[1] = 1e-400 underflows to 0: y / x would give d y[1] / d x[0] = 0, not 1e-200
+    J = tg.jacobian(tg.cumprod)(tg.array([1e-200, 1e-200, 2.0])).asnumpy()
+    assert np.array_equal(J, [[1.0, 0, 0], [1e-200, 1e-200, 0], [2e-200, 2e-200, 0]])
+    _, t = tg.jvp(tg.cumprod, (tg.array([1e-200, 1e-200, 2.0]),), (np.ones(3),))
+    assert np.array_equal(t.asnumpy(), [1.0, 2e-200, 4e-200])
 
 
 def test_cumprod_values_match_numpy_on_long_and_odd_lengths():

@@ -1,4 +1,4 @@
-"""Statistics and scans: cumsum (a primitive); var, std, average, cumprod,
+"""Statistics and scans: cumsum and cumprod (primitives); var, std, average,
 diff, median/percentile/quantile, the nan-ignoring reductions and ptp built
 from primitives; any, all, count_nonzero, argmax, argmin as plain arrays.
 
@@ -86,41 +86,94 @@ primitive("cumsum", _cumsum_forward,
           method=True, numpy=np.cumsum)
 
 
-# ---- cumprod: an associative scan of products (as JAX): exact with zeros ----------
-def _scan_products(x, ax):
-    """Inclusive prefix products along ``ax`` by the odd/even recursion of
-    an associative scan: O(n) products, depth log2(n), every derivative of
-    every order exact (no division, so zeros are no special case)."""
-    n = x.shape[ax]
+# ---- cumprod: NumPy's forward; rules exact also where elements are zero -------------
+def _linear_scan(B, a, b, ax):
+    """r[j] = a[j] r[j-1] + b[j] along ``ax`` (r[-1] = 0), by the odd/even
+    recursion of an associative scan (as JAX's): O(n) work, depth log2(n),
+    written in backend ops, so it runs on arrays, tensors and batches alike
+    and is differentiable again."""
+    n = b.shape[ax]
     if n < 2:
-        return x
-    get = TG.getitem
-    pairs = TG.multiply(get(x, _sl(ax, slice(0, n - 1, 2))), get(x, _sl(ax, slice(1, n, 2))))
-    odd = _scan_products(pairs, ax)                    # y[1], y[3], ...
-    m = (n - 1) // 2                                   # y[2], y[4], ... from y[1], y[3], ...
-    even = get(x, _sl(ax, slice(0, 1)))
+        return b
+    get = B.getitem
+    a0, a1 = get(a, _sl(ax, slice(0, n - 1, 2))), get(a, _sl(ax, slice(1, n, 2)))
+    b0, b1 = get(b, _sl(ax, slice(0, n - 1, 2))), get(b, _sl(ax, slice(1, n, 2)))
+    odd = _linear_scan(B, a1 * a0, a1 * b0 + b1, ax)          # r[1], r[3], ...
+    m = (n - 1) // 2                                           # r[2], r[4], ... from them
+    even = get(b, _sl(ax, slice(0, 1)))
     if m:
-        more = TG.multiply(get(odd, _sl(ax, slice(0, m))), get(x, _sl(ax, slice(2, n, 2))))
-        even = TG.concatenate([even, more], axis=ax)
-    k = n // 2                                         # interleave even and odd
+        more = get(a, _sl(ax, slice(2, n, 2))) * get(odd, _sl(ax, slice(0, m))) \
+            + get(b, _sl(ax, slice(2, n, 2)))
+        even = B.concatenate([even, more], ax)
+    k = n // 2                                                 # interleave
     head = even if n % 2 == 0 else get(even, _sl(ax, slice(0, k)))
-    both = TG.stack([head, odd], axis=ax + 1)
-    shape = tuple(x.shape[:ax]) + (2 * k,) + tuple(x.shape[ax + 1:])
-    y = TG.reshape(both, shape)
+    shape = tuple(b.shape[:ax]) + (2 * k,) + tuple(b.shape[ax + 1:])
+    r = B.reshape(B.stack([head, odd], ax + 1), shape)
     if n % 2:
-        y = TG.concatenate([y, get(even, _sl(ax, slice(k, k + 1)))], axis=ax)
-    return y
+        r = B.concatenate([r, get(even, _sl(ax, slice(k, k + 1)))], ax)
+    return r
 
 
-@composite("cumprod", method=True)
+def _shifted(B, x, ax, fill, later):
+    """x one step along ``ax``: later=True gives x[j-1] at j (``fill`` at 0),
+    later=False gives x[j+1] at j (``fill`` at the end)."""
+    n = x.shape[ax]
+    shape = list(x.shape)
+    shape[ax] = 1
+    pad = B.const(np.full(shape, fill, dtype=x.dtype))
+    if later:
+        return B.concatenate([pad, B.getitem(x, _sl(ax, slice(0, n - 1)))], ax)
+    return B.concatenate([B.getitem(x, _sl(ax, slice(1, n))), pad], ax)
+
+
+def _reversed(B, x, ax):
+    return B.getitem(x, _sl(ax, slice(None, None, -1)))
+
+
+def _ratio_safe(B, x, y):
+    """Whether y[j] / x[i] is the product of the others to a few ulp: no zero
+    in x, no overflow or underflow in y (else the scans below are exact)."""
+    xr, yr = B.raw(x), B.raw(y)
+    return bool(np.all(xr != 0) and np.all(np.abs(yr) >= np.finfo(yr.dtype).tiny)
+                and np.all(np.isfinite(yr)))
+
+
+def _cumprod_vjp(B, g, xs, y, p, needs):
+    """grad[i] = sum_{j >= i} g[j] prod_{k <= j, k != i} x[k]."""
+    x, ax = xs[0], p["axis"]
+    if _ratio_safe(B, x, y):
+        return (B.bind(REGISTRY["cumsum"], g * y, axis=ax, reverse=True) / x,)
+    # y[i-1] * r[i], r[i] = g[i] + x[i+1] r[i+1]: a reversed linear scan
+    r = _linear_scan(B, _reversed(B, _shifted(B, x, ax, 0.0, False), ax),
+                     _reversed(B, g, ax), ax)
+    return (_shifted(B, y, ax, 1.0, True) * _reversed(B, r, ax),)
+
+
+def _cumprod_jvp(B, ts, xs, y, p):
+    """ty[j] = x[j] ty[j-1] + y[j-1] t[j]."""
+    x, t, ax = xs[0], ts[0], p["axis"]
+    if _ratio_safe(B, x, y):
+        return y * B.cumsum(t / x, ax)
+    return _linear_scan(B, x, _shifted(B, y, ax, 1.0, True) * t, ax)
+
+
+def _cumprod_batch(args, p):
+    x = args[0]
+    return type(x).wrap(np.cumprod(x.v, axis=p["axis"] + 1))
+
+
 def cumprod(a, axis=None, dtype=None, out=None):
     """Cumulative product along ``axis`` (None: of the flattened input), as
-    NumPy's; computed as an associative scan (as JAX), so the derivatives are
-    exact also where elements are zero."""
+    NumPy's.  Its derivatives are exact also where elements are zero (JAX's
+    values): the rules divide by x only where that is exact, else run an
+    associative scan."""
     x, ax = _flat_or_axis("cumprod", a, axis, dtype, out)
-    if x.shape[ax] < 2:
-        return TG.copy(x)
-    return _scan_products(x, ax)
+    return REGISTRY["cumprod"](x, axis=ax)
+
+
+primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp, _cumprod_jvp,
+          saves=(0,), save_out=True, label="cumprod({0})", batch=_cumprod_batch,
+          public=cumprod, method=True, numpy=np.cumprod)
 
 
 # ---- diff ------------------------------------------------------------------------
@@ -335,6 +388,27 @@ class _Sorted:
         return np.take_along_axis(t, pos[..., None], -1)[..., 0]
 
 
+def _untied(r, lo, hi, Q):
+    """The indices (within each lane) of the order statistics at ``lo`` and
+    ``hi`` by one partition (O(n), as NumPy's quantile), or None when a
+    selected value is tied with another element (then the sort path splits
+    the gradient) or too many are wanted (a sort is cheaper)."""
+    if int(np.prod(Q, dtype=np.int64)) > 8 or r.size == 0:
+        return None
+    n = r.shape[-1]
+    ks = np.unique(np.concatenate([lo.ravel(), hi.ravel()]))
+    part = np.argpartition(r, ks, axis=-1)
+    out = []
+    for pos in (lo, hi):
+        idx = np.take_along_axis(np.broadcast_to(part, pos.shape + (n,)), pos[..., None], -1)
+        v = np.take_along_axis(np.broadcast_to(r, pos.shape + (n,)), idx, -1)
+        ties = np.count_nonzero(np.broadcast_to(r, pos.shape + (n,)) == v, axis=-1)
+        if np.any(ties > 1):
+            return None
+        out.append(idx[..., 0])
+    return out
+
+
 def _tied(flat, srt, pos, lane, n):
     """The order statistic at sorted positions ``pos`` as a recorded gather
     from ``flat``, its gradient split evenly over the elements tied with it
@@ -381,28 +455,34 @@ def _quantile(name, a, q, axis, out, method, keepdims, nan, scale):
     xt = x if perm == list(range(nd)) else TG.transpose(x, tuple(perm))
     flat = TG.reshape(xt, (-1,))
     r = _raw(flat).reshape(lanes + (n,))
-    srt = _Sorted(r)
-    nan_lane = np.isnan(srt.s[..., -1])               # NaN sorts last
     if nan:
-        nv = np.sum(~np.isnan(r), axis=-1)
+        nv = n - np.count_nonzero(np.isnan(r), axis=-1)
         empty = nv == 0
     else:
         nv = np.full(lanes, n)
-        empty = nan_lane
+        empty = np.isnan(r).any(axis=-1)              # the result is NaN there
     Q = qr.shape
     qb = qr.reshape(Q + (1,) * len(lanes))
     lo, hi, gamma = _positions(method, nv, qb)
     lo = np.broadcast_to(lo, Q + lanes)
     hi = np.broadcast_to(hi, Q + lanes)
     gamma = np.broadcast_to(gamma, Q + lanes)
-    if np.any(empty):                                 # NaN lanes: pick the (last) NaN
+    if np.any(empty):                                 # NaN lanes: pick a NaN (sorted last)
         lo = np.where(empty, n - 1, lo)
         hi = np.where(empty, n - 1, hi)
         gamma = np.where(empty, 0.0, gamma)
     lane = np.arange(int(np.prod(lanes, dtype=np.int64))).reshape(lanes)
     lane = np.broadcast_to(lane, Q + lanes)
     dt = _raw(flat).dtype
-    t_lo = _tied(flat, srt, lo, lane, n)
+    fast = None if nan else _untied(r, lo, hi, Q)
+    srt = _Sorted(r) if fast is None else None
+
+    def stat(k):                                      # k = 0: at lo, 1: at hi
+        if fast is not None:
+            return TG.getitem(flat, lane * n + fast[k])
+        return _tied(flat, srt, (lo, hi)[k], lane, n)
+
+    t_lo = stat(0)
     if q_grad:
         # gamma as a function of q (lo fixed): the result's derivative in q is
         # (hi - lo) dv/dq, as JAX's
@@ -410,12 +490,12 @@ def _quantile(name, a, q, axis, out, method, keepdims, nan, scale):
         v = _virtual(method, nv.astype(dt), qt, TG)
         floor = np.floor(_virtual(method, nv, qb, np)).astype(dt)
         g = TG.where(np.broadcast_to(empty, Q + lanes), 0.0, TG.subtract(v, floor))
-        t_hi = _tied(flat, srt, hi, lane, n)
+        t_hi = stat(1)
         res = TG.add(TG.multiply(t_lo, TG.subtract(1.0, g)), TG.multiply(t_hi, g))
     elif not np.any(gamma):
         res = t_lo
     else:
-        t_hi = _tied(flat, srt, hi, lane, n)
+        t_hi = stat(1)
         w_hi = gamma.astype(dt)
         w_lo = (1 - gamma).astype(dt)
         # a weight 0 neighbour takes no part (no 0 * inf = NaN from it)
