@@ -358,6 +358,15 @@ def test_zero_d_inputs():
     assert tg.var(x).item() == 0.0
     assert tg.median(x).item() == 3.0
     assert tg.percentile(x, [10, 90]).asnumpy().tolist() == [3.0, 3.0]
+    # NumPy's ufunc reductions take axis 0 or -1 on a 0-d input (no reduction)
+    for fn in (tg.sum, tg.max, tg.prod):
+        assert fn(x, axis=0).item() == 3.0 and fn(x, axis=-1, keepdims=True).shape == ()
+    assert tg.max(x, axis=0, initial=5.0).item() == 5.0
+    assert tg.grad(lambda t: tg.max(t, axis=-1))(x).item() == 1.0
+    assert tg.cumsum(x, axis=0).asnumpy().tolist() == np.cumsum(np.array(3.0), 0).tolist()
+    assert tg.cumprod(x, axis=-1).shape == (1,)
+    with pytest.raises(np.exceptions.AxisError):
+        tg.sum(x, axis=1)
 
 
 # ---- gradient tuples: average(returned=True) ----------------------------------------

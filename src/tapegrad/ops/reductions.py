@@ -22,9 +22,10 @@ def norm_axis(axis, ndim):
     out = []
     for a in axis:
         a = int(a)
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise np.exceptions.AxisError(a, ndim)
-        out.append(a % ndim if ndim else 0)
+        if ndim:                  # a 0-d input takes axis 0 or -1, as NumPy's sum: no axis
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"duplicate value in 'axis': {axis}")
     return tuple(sorted(out))
@@ -96,7 +97,7 @@ def _extras(name, x, dtype, out, where, fill):
     return x
 
 
-def _with_initial(name, combine, x, r, initial):
+def _with_initial(name, combine, r, initial):
     """r combined with ``initial``: added (sum), multiplied (prod), or for
     max/min reduced together with it (a tie splits the gradient)."""
     if initial is _NoValue:
@@ -136,7 +137,7 @@ def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,
         x = _extras("sum", x, dtype, out, where, 0.0)
     r = REGISTRY["sum"](x, axis=norm_axis(axis, len(x.shape)),
                         keepdims=keepdims_arg(keepdims))
-    return r if initial is _NoValue else _with_initial("sum", "add", x, r, initial)
+    return r if initial is _NoValue else _with_initial("sum", "add", r, initial)
 
 
 primitive("sum", _sum_forward,
@@ -173,13 +174,12 @@ def _extreme(name, fn):
                 raise ValueError(f"{name}: a where= mask needs initial= (the {name}imum of "
                                  f"no elements is undefined), as in NumPy")
             x = _extras(name, x, None, out, where, fill)
-            if initial is not _NoValue and any(x.shape[i] == 0 for i in ax) \
-                    and not is_batched(x):
+            if initial is not _NoValue and not is_batched(x) and x.size == 0:
                 # nothing to compare: the result is ``initial`` (sum() keeps x's history)
                 return REGISTRY["add"].public(sum_(x, ax, keepdims=keepdims), initial)
         _empty_check(name, x, ax)
         r = REGISTRY[name](x, axis=ax, keepdims=keepdims_arg(keepdims))
-        return r if initial is _NoValue else _with_initial(name, name, x, r, initial)
+        return r if initial is _NoValue else _with_initial(name, name, r, initial)
     checked.__doc__ = (f"The {name}imum over ``axis`` (None: all), as NumPy's {name}; ties "
                        f"split the gradient evenly (as JAX), also with ``initial``.")
 
@@ -224,7 +224,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,
         x = _extras("prod", x, dtype, out, where, 1.0)
     r = REGISTRY["prod"](x, axis=norm_axis(axis, len(x.shape)),
                          keepdims=keepdims_arg(keepdims))
-    return r if initial is _NoValue else _with_initial("prod", "multiply", x, r, initial)
+    return r if initial is _NoValue else _with_initial("prod", "multiply", r, initial)
 
 
 primitive("prod", _prod_forward,

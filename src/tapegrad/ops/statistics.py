@@ -68,7 +68,9 @@ def _flat_or_axis(name, a, axis, dtype, out):
     x = _operand(a)
     if dtype is not None:
         x = as_dtype(name, x, dtype)
-    if axis is None:
+    if axis is None or len(x.shape) == 0:
+        if axis is not None:
+            norm_axis(operator.index(axis), 0)      # 0 or -1, as NumPy allows on 0-d
         return TG.reshape(x, (-1,)), 0
     return x, _axis1(axis, len(x.shape))
 
