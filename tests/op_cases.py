@@ -345,6 +345,9 @@ for _name in ("softmax", "log_softmax"):
         add(f"{_name}.axis={_axis}",
             (lambda n, a: lambda m, x: getattr(m, n)(x, axis=a))(_name, _axis),
             [((2, 3, 4),)])
+# the primitives of tests/test_surface_reductions.py (fully tested there)
+add("cumsum", lambda m, x: m.cumsum(x, axis=1), [((2, 3),)], torch=False)
+add("cumprod", lambda m, x: m.cumprod(x, axis=0), [((3, 2),)], "prod", torch=False)
 
 # ---- linear algebra -----------------------------------------------------------
 MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)),
@@ -359,6 +362,8 @@ add("dot", lambda m, a, b: m.dot(a, b), [((), (3,)), ((2, 3), ()), ((3,), (3,)),
 add("method.dot", lambda m, a, b: a.dot(b) if not hasattr(a, "mm") else m.dot(a, b),
     [((2, 3), (3,))])
 add("outer", lambda m, a, b: m.outer(a, b), [((3,), (4,)), ((1,), (2,)), ((2, 2), (3,))])
+# the primitives of tests/test_surface_contractions.py (fully tested there)
+add("einsum", lambda m, a, b: m.einsum("ij,jk->ik", a, b), [((2, 3), (3, 4))])
 
 
 # tg.linalg's primitives (fully tested in tests/test_surface_linalg.py)

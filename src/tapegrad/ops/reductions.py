@@ -6,6 +6,7 @@ axes with ``_expand``; forward rules reduce the tangent the same way as the
 primal; batching rules shift the reduced axes past the batch axis.
 """
 import numpy as np
+from numpy import _NoValue
 
 from .. import errors
 from .._core.tape import TensorBase, is_batched
@@ -21,9 +22,12 @@ def norm_axis(axis, ndim):
     out = []
     for a in axis:
         a = int(a)
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise np.exceptions.AxisError(a, ndim)
-        out.append(a % ndim if ndim else 0)
+        if ndim:                  # a 0-d input takes axis 0 or -1, as NumPy's sum: no axis
+            out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {axis}")
     return tuple(sorted(out))
 
 
@@ -51,12 +55,61 @@ def _reduction_batch(forward):
     return batch
 
 
-def _reduction_public(name, doc):
-    def f(x, axis=None, keepdims=False):
-        x = arg(x)
-        return REGISTRY[name](x, axis=norm_axis(axis, len(x.shape)), keepdims=bool(keepdims))
-    f.__doc__ = doc
-    return f
+# ---- NumPy's extra keywords: dtype=, out=, initial=, where= --------------------------
+def keepdims_arg(keepdims):
+    """NumPy's keepdims (its default is the ``_NoValue`` sentinel in some signatures)."""
+    return False if keepdims is _NoValue else bool(keepdims)
+
+
+def no_out(name, out):
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported (tapegrad never writes into an "
+                        f"existing array); use the returned tensor.")
+
+
+def as_dtype(name, x, dtype):
+    """x cast (recorded) to a float ``dtype``; TypeError naming dtype= otherwise."""
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"{name}: dtype={dt} is not supported: tapegrad computes in float32 "
+                        f"or float64 (an integer or boolean result has no derivative).")
+    return x if x.dtype == dt else REGISTRY["cast"].public(x, dt)
+
+
+def where_mask(name, x, where):
+    """The ``where=`` argument as a bool array that broadcasts to x's shape."""
+    w = where._data if isinstance(where, TensorBase) else where
+    mask = np.asarray(w, dtype=bool)
+    if np.broadcast_shapes(mask.shape, tuple(x.shape)) != tuple(x.shape):
+        raise errors.ShapeError(f"{name}: where= of shape {mask.shape} does not broadcast to "
+                                f"the input's shape {tuple(x.shape)}")
+    return mask
+
+
+def _extras(name, x, dtype, out, where, fill):
+    """x after dtype= and where= (masked elements replaced by ``fill``, the
+    reduction's identity: they get no gradient)."""
+    no_out(name, out)
+    if dtype is not None:
+        x = as_dtype(name, x, dtype)
+    if where is not _NoValue and where is not True:
+        x = REGISTRY["where"].public(where_mask(name, x, where), x, fill)
+    return x
+
+
+def _with_initial(name, combine, r, initial):
+    """r combined with ``initial``: added (sum), multiplied (prod), or for
+    max/min reduced together with it (a tie splits the gradient)."""
+    if initial is _NoValue:
+        return r
+    if (initial.ndim if isinstance(initial, TensorBase) else np.ndim(initial)) != 0:
+        raise ValueError(f"{name}: initial= must be a scalar, got {initial!r}")
+    if combine in ("max", "min"):
+        init = REGISTRY["broadcast_to"].public(
+            np.asarray(initial, dtype=r.dtype) if not isinstance(initial, TensorBase)
+            else initial, tuple(r.shape))
+        return REGISTRY[combine].public(REGISTRY["stack"].public([r, init]), 0)
+    return REGISTRY[combine].public(r, initial)
 
 
 def _empty_check(name, x, axis):
@@ -75,12 +128,23 @@ def _sum_forward(x, axis, keepdims):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
+def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,
+         where=_NoValue):
+    """Sum over ``axis`` (None: all), as NumPy's sum; ``dtype`` a float type,
+    ``initial`` added, ``where`` a mask of the elements summed."""
+    x = arg(a)
+    if dtype is not None or out is not None or where is not _NoValue:
+        x = _extras("sum", x, dtype, out, where, 0.0)
+    r = REGISTRY["sum"](x, axis=norm_axis(axis, len(x.shape)),
+                        keepdims=keepdims_arg(keepdims))
+    return r if initial is _NoValue else _with_initial("sum", "add", r, initial)
+
+
 primitive("sum", _sum_forward,
           lambda B, g, xs, out, p, needs: (_expand(B, g, xs[0].shape, p),),
           lambda B, ts, xs, out, p: B.sum(ts[0], p["axis"], keepdims=p["keepdims"]),
           linear=True, label="sum({0})", batch=_reduction_batch(_sum_forward), dlabels=("1",),
-          public=_reduction_public("sum", "Sum over ``axis`` (None: all), as NumPy's sum."),
-          method=True, numpy=np.sum)
+          public=sum_, method=True, numpy=np.sum)
 
 
 # ---- max / min: ties split the gradient evenly ------------------------------------
@@ -100,15 +164,24 @@ def _extreme(name, fn):
     def jvp(B, ts, xs, out, p):
         return B.sum(ts[0] * _tie_weights(B, xs, out, p), p["axis"], keepdims=p["keepdims"])
 
-    public = _reduction_public(
-        name, f"The {name}imum over ``axis`` (None: all); ties split the gradient evenly.")
-    inner = public
+    fill = -np.inf if name == "max" else np.inf
 
-    def checked(x, axis=None, keepdims=False):
-        x = arg(x)
-        _empty_check(name, x, norm_axis(axis, len(x.shape)))
-        return inner(x, axis, keepdims)
-    checked.__doc__ = public.__doc__
+    def checked(a, axis=None, out=None, keepdims=False, initial=_NoValue, where=_NoValue):
+        x = arg(a)
+        ax = norm_axis(axis, len(x.shape))
+        if out is not None or where is not _NoValue or initial is not _NoValue:
+            if where is not _NoValue and where is not True and initial is _NoValue:
+                raise ValueError(f"{name}: a where= mask needs initial= (the {name}imum of "
+                                 f"no elements is undefined), as in NumPy")
+            x = _extras(name, x, None, out, where, fill)
+            if initial is not _NoValue and not is_batched(x) and x.size == 0:
+                # nothing to compare: the result is ``initial`` (sum() keeps x's history)
+                return REGISTRY["add"].public(sum_(x, ax, keepdims=keepdims), initial)
+        _empty_check(name, x, ax)
+        r = REGISTRY[name](x, axis=ax, keepdims=keepdims_arg(keepdims))
+        return r if initial is _NoValue else _with_initial(name, name, r, initial)
+    checked.__doc__ = (f"The {name}imum over ``axis`` (None: all), as NumPy's {name}; ties "
+                       f"split the gradient evenly (as JAX), also with ``initial``.")
 
     return primitive(name, forward, vjp, jvp, saves=(0,), save_out=True,
                      label=name + "({0})", batch=_reduction_batch(forward), public=checked,
@@ -142,14 +215,25 @@ def _prod_forward(x, axis, keepdims):
     return np.prod(x, axis=axis, keepdims=keepdims)
 
 
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,
+         where=_NoValue):
+    """Product over ``axis`` (None: all), as NumPy's prod; ``dtype`` a float
+    type, ``initial`` a factor, ``where`` a mask of the elements multiplied."""
+    x = arg(a)
+    if dtype is not None or out is not None or where is not _NoValue:
+        x = _extras("prod", x, dtype, out, where, 1.0)
+    r = REGISTRY["prod"](x, axis=norm_axis(axis, len(x.shape)),
+                         keepdims=keepdims_arg(keepdims))
+    return r if initial is _NoValue else _with_initial("prod", "multiply", r, initial)
+
+
 primitive("prod", _prod_forward,
           lambda B, g, xs, out, p, needs: (_expand(B, g, xs[0].shape, p)
                                            * _others_product(B, xs, out, p),),
           lambda B, ts, xs, out, p: B.sum(ts[0] * _others_product(B, xs, out, p), p["axis"],
                                           keepdims=p["keepdims"]),
           saves=(0,), save_out=True, label="prod({0})", batch=_reduction_batch(_prod_forward),
-          public=_reduction_public("prod", "Product over ``axis`` (None: all), as NumPy's prod."),
-          method=True, numpy=np.prod)
+          public=prod, method=True, numpy=np.prod)
 
 
 # ---- norm: the 2-norm of all elements (gradient 0 at the origin) ----------------
@@ -247,12 +331,22 @@ primitive("logsumexp", _lse_forward,
 
 # ---- composites -----------------------------------------------------------------
 @composite("mean", method=True)
-def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (None: all), as NumPy's mean."""
-    x = arg(x)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValue):
+    """Mean over ``axis`` (None: all), as NumPy's mean; ``dtype`` a float
+    type, ``where`` a mask of the elements averaged."""
+    x = arg(a)
     ax = norm_axis(axis, len(x.shape))
-    n = int(np.prod([x.shape[a] for a in ax], dtype=np.int64))
-    return REGISTRY["divide"].public(REGISTRY["sum"].public(x, ax, keepdims), n)
+    keepdims = keepdims_arg(keepdims)
+    if dtype is not None or out is not None or where is not _NoValue:
+        x = _extras("mean", x, dtype, out, where, 0.0)
+        if where is not _NoValue and where is not True:
+            count = np.sum(np.broadcast_to(where_mask("mean", x, where), x.shape), axis=ax,
+                           keepdims=bool(keepdims)).astype(x.dtype)
+            return REGISTRY["divide"].public(sum_(x, ax, keepdims=keepdims), count)
+    n = 1
+    for a in ax:
+        n *= x.shape[a]
+    return REGISTRY["divide"].public(REGISTRY["sum"](x, axis=ax, keepdims=keepdims), n)
 
 
 def _shifted(x, axis):
