@@ -191,8 +191,11 @@ def composite(name, namespace="", method=None, numpy=None):
 
 
 def _numpy_function(name, namespace):
-    """NumPy's function ``name`` in ``namespace`` ('' , 'linalg', 'fft'), or None."""
-    mod = {"": np, "linalg": np.linalg, "fft": np.fft}.get(namespace)
+    """NumPy's function ``name`` in ``namespace`` ('' or 'linalg'), or None.
+    Not for 'fft': NumPy's transforms return complex arrays where tg.fft's
+    return real and imaginary parts on a trailing axis, so they are never
+    the same function (an entry may still name one explicitly)."""
+    mod = {"": np, "linalg": np.linalg}.get(namespace)
     return getattr(mod, name, None) if mod is not None else None
 
 
