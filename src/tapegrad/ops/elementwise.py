@@ -83,7 +83,7 @@ def _const(x, ref):
         if x.dtype.kind not in "fbiu":
             raise errors.DTypeError(f"cannot combine a tensor with an array of dtype {x.dtype}")
         return x
-    return to_array(x, copy=False)
+    return arg(x)       # lists holding tensors are stacked (recorded), not made constants
 
 
 def _check_broadcast(name, a, b):
