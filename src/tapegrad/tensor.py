@@ -16,6 +16,7 @@ from ._core import tape as _tape
 from ._core.arrays import DEFAULT_DTYPE, FLOATS, as_float_dtype, to_array  # noqa: F401
 from ._core.tape import CoreTensor, Version, wrap
 from .ops import REGISTRY
+from .ops._registry import as_tensor
 
 GRAD_REQS = ("write", "add", "null")
 
@@ -38,15 +39,20 @@ class Tensor(CoreTensor):
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data, dtype=None):
-        if isinstance(data, CoreTensor):
-            data = data._data
+        self._leaf = False
+        self._grad = None
+        self._grad_req = None
+        t = as_tensor(data, dtype)
+        if t is not None:
+            # a tensor, or lists holding tensors: the recorded copy/stack/cast
+            # (its history and tangents), so no gradient is dropped
+            self._data, self._tape, self._slot = t._data, t._tape, t._slot
+            self._ver, self._tangents = t._ver, t._tangents
+            return
         self._data = to_array(data, dtype)
         self._tape = None
         self._slot = -1
         self._ver = Version()
-        self._leaf = False
-        self._grad = None
-        self._grad_req = None
         self._tangents = None
 
     @classmethod
