@@ -15,7 +15,7 @@ from . import errors
 from ._core import tape as _tape
 from ._core.arrays import DEFAULT_DTYPE, FLOATS, as_float_dtype, to_array  # noqa: F401
 from ._core.tape import CoreTensor, Version, wrap
-from .ops import REGISTRY
+from .ops import REGISTRY, protocols
 from .ops._registry import as_tensor
 
 GRAD_REQS = ("write", "add", "null")
@@ -121,6 +121,25 @@ class Tensor(CoreTensor):
         view = self._data.view()
         view.flags.writeable = False
         return view
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's ufuncs on tensors (``np.exp(t)``, ``ndarray + t``,
+        ``np.add.reduce(t)``): the tapegrad function of the registry the ufunc
+        mirrors, recorded exactly as the ``tg.`` call (``out=``, ``dtype=``
+        float32/float64, ``where=`` taken).  A ufunc tapegrad cannot
+        differentiate runs on the values: its result is a plain ndarray when
+        no operand is being differentiated (a variable, or a tensor with
+        history or tangents) or when it holds integers or booleans
+        (``np.isnan``, comparisons); otherwise it is a TypeError naming the
+        ufunc and the way out, ``np.asarray(t)``.  See ops/protocols.py."""
+        return protocols.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy's functions on tensors (``np.sum(t, axis=0)``,
+        ``np.concatenate([t, a])``, ``np.where(c, t, 0)``): the same rules as
+        ``__array_ufunc__``.  ``np.zeros_like(t)`` and the like give constant
+        tensors; ``np.asarray(t)`` (no dispatch) is the explicit way out."""
+        return protocols.array_function(func, types, args, kwargs)
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
