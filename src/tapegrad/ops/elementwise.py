@@ -218,8 +218,12 @@ binary("divide", _split(np.true_divide), lambda B, a, b, y: 1.0 / b,
 def _pow_da(B, a, b, y):
     zero_exp = B.raw(b) == 0
     if np.any(zero_exp):
-        # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf.
-        return B.where(np.broadcast_to(zero_exp, y.shape), 0.0, b * B.power(a, b - 1.0))
+        # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf; the
+        # base is 1 there in the branch not taken, so its own derivative (the
+        # next order) is not 0 * inf either.  Whole exponents thus get JAX's
+        # integer-power derivatives at every order (0 ** 0: all zero).
+        safe = B.where(zero_exp, 1.0, a)
+        return B.where(np.broadcast_to(zero_exp, y.shape), 0.0, b * B.power(safe, b - 1.0))
     return b * B.power(a, b - 1.0)
 
 
