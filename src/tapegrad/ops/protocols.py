@@ -12,9 +12,13 @@ here.  A NumPy callable means the entry
   ``np.linalg.<name>``, ``np.fft.<name>``; a SciPy ufunc of the name of a
   ``special`` entry);
 * of ALIASES, the few NumPy names that differ from tapegrad's;
-* for the ufunc methods: REDUCE (``np.add.reduce`` is ``sum``), ACCUMULATE
-  (``np.add.accumulate`` is ``cumsum``; ``np.maximum.accumulate`` is built
-  here from indexing), and ``outer`` of any binary elementwise entry.
+* for the ufunc methods: the reduction or scan entry whose NumPy function
+  gives ``ufunc.reduce`` / ``ufunc.accumulate``'s results on a probe array
+  (``np.add.reduce`` is ``sum``, ``np.fmax.reduce`` would be ``nanmax``,
+  ``np.add.accumulate`` ``cumsum``); the accumulation of a ufunc that picks
+  one of its operands (the running max, ``np.fmax.accumulate``...) built here
+  as indexing;
+  ``outer`` of any binary elementwise entry.
 
 The call is translated by name from NumPy's signature to the entry's public
 function (``a`` -> ``x``); ``out=`` (None, or a result written into an
@@ -56,12 +60,6 @@ ALIASES = {
 }
 #: NumPy keyword -> tapegrad keyword, per entry (NumPy 2.1's clip(min=, max=)).
 KEYWORDS = {"clip": {"min": "a_min", "max": "a_max"}}
-#: ufunc.reduce -> reduction entry; ufunc.accumulate -> scan entry.
-REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
-          "logaddexp": "logsumexp"}
-ACCUMULATE = {"add": "cumsum", "multiply": "cumprod"}
-#: What a masked-out element (``where=``) contributes to a reduction.
-IDENTITY = {"sum": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf, "logsumexp": -np.inf}
 #: NumPy functions whose float result does not depend on the values
 #: (returned as constant tensors; ``full_like`` records a tensor fill value).
 CONSTANT = ("zeros_like", "ones_like", "empty_like", "full_like", "imag")
@@ -144,11 +142,14 @@ def np_name(fn):
 def alternative(fn):
     """'tg.sort' (the tapegrad function of that name), or None."""
     name = getattr(fn, "__name__", "")
+    if isinstance(fn, _Named):               # np.add.accumulate -> tg.cumsum
+        e = method_entry(fn.ufunc, fn.method) if fn.method in ("reduce", "accumulate") else None
+        return f"tg.{e.name}" if e is not None else None
     qual = np_name(fn)
     ns = "linalg" if qual.startswith("np.linalg.") else "fft" if qual.startswith("np.fft.") \
         else "special" if qual.startswith("scipy.special.") else ""
-    for n, e in ((ns, public_entries(ns).get(name)), ("", public_entries().get(name)),
-                 ("", public_entries().get(ALIASES.get(name, "")))):
+    for e in (public_entries(ns).get(name), public_entries().get(name),
+              public_entries().get(ALIASES.get(name, ""))):
         if e is not None:
             return f"tg.{e.namespace + '.' if e.namespace else ''}{e.name}"
     return None
@@ -161,20 +162,27 @@ def is_live(t):
     return bool(t._leaf or t._tape is not None or t._tangents)
 
 
-def _tensors(obj, depth=0):
-    """The tensors in obj (itself, or inside nested lists/tuples/dicts)."""
+def _tensors(obj, depth=0, found=None):
+    """The tensors in obj (itself, or inside nested lists/tuples/dicts), as a list."""
+    if found is None:
+        found = []
     if isinstance(obj, TensorBase):
-        yield obj
+        found.append(obj)
     elif depth < 32 and isinstance(obj, (list, tuple)):
         for e in obj:
-            yield from _tensors(e, depth + 1)
+            if not (type(e) is float or type(e) is int or type(e) is np.ndarray):
+                _tensors(e, depth + 1, found)
     elif depth < 32 and isinstance(obj, dict):
         for e in obj.values():
-            yield from _tensors(e, depth + 1)
+            _tensors(e, depth + 1, found)
+    return found
 
 
 def _any_live(*objs):
-    return any(is_live(t) for o in objs for t in _tensors(o))
+    for t in _tensors(objs):
+        if t._leaf or t._tape is not None or t._tangents:
+            return True
+    return False
 
 
 def _values(obj, depth=0, writable=False):
@@ -205,11 +213,10 @@ def value_free(res):
 
 
 def _refuse(fn, why=None):
+    """The TypeError for a NumPy call that would drop a gradient."""
     name = np_name(fn)
     alt = alternative(fn)
-    reason = why or (f"tapegrad cannot differentiate {name}" + (
-        f" (with these arguments: {alt} does not take them)" if alt and why is None
-        and entry_for(fn) is not None else ""))
+    reason = why or f"tapegrad cannot differentiate {name}"
     fix = (f"Use {alt}(...), or take the values explicitly" if alt
            else "Write it with tapegrad's functions (tg.<name>), or take the values explicitly")
     raise errors.NotDifferentiableError(
@@ -241,15 +248,26 @@ def _cast(x, dtype):
     if isinstance(x, np.ndarray):
         return x.astype(dtype, copy=False)
     if isinstance(x, (list, tuple)):
-        return type(x)(_cast(e, dtype) for e in x) if not hasattr(x, "_fields") else x
+        return [_cast(e, dtype) for e in x]
     return x
 
 
 # ---- results written into out= --------------------------------------------------------
+def _check_out(fn, outs):
+    """Refuse writing into a tensor that is being differentiated."""
+    for o in outs or ():
+        if isinstance(o, TensorBase) and is_live(o):
+            raise errors.NotDifferentiableError(
+                f"{np_name(fn)}(..., out=t) with a tensor t that is being differentiated: "
+                f"writing into it in place is not recorded. Use the returned value instead "
+                f"(t2 = {np_name(fn)}(...)).")
+
+
 def _write_out(fn, res, outs, mask=None):
     """NumPy's ``out=``: write res (a tensor or a tuple of them) into the
     given arrays or tensors and return them; refused when res is being
     differentiated (the arrays would hold it without its gradient)."""
+    _check_out(fn, outs)
     results = res if isinstance(res, tuple) else (res,)
     if len(outs) != len(results):
         raise ValueError(f"{np_name(fn)}: {len(outs)} out= arrays for {len(results)} results")
@@ -286,7 +304,8 @@ def _given_out(out):
 
 
 # ---- __array_ufunc__ ----------------------------------------------------------------
-_UFUNC_IGNORED = {"casting": "same_kind", "order": "K", "subok": True}
+#: ufunc keywords that change nothing for float32/float64 tensors.
+_UFUNC_IGNORED = ("casting", "order", "subok")
 
 
 def _is_default_where(w):
@@ -307,10 +326,18 @@ def _foreign(objs):
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """Tensor.__array_ufunc__: see the module doc."""
+    if method == "__call__" and not kwargs and len(inputs) == ufunc.nin:
+        # the common case first: np.exp(t), ndarray + t
+        if _foreign(inputs):
+            return NotImplemented
+        entry = entry_for(ufunc)
+        if entry is not None:
+            return entry.public(*inputs)
     outs = _given_out(kwargs.get("out"))
     if _foreign(inputs + (outs or ())):
         return NotImplemented
     live = _any_live(inputs)
+    _check_out(ufunc, outs)
     try:
         if method == "__call__":
             entry = entry_for(ufunc)
@@ -327,17 +354,20 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         raise _Unsupported(method)
     except _Unsupported as e:
         why = e.args[0] if e.args else None
-    # NumPy computes it on the values
-    if live:
-        if outs is not None or not _ufunc_value_free(ufunc, method):
-            _refuse(_method_name(ufunc, method), _why(ufunc, method, why))
-    return _on_values(ufunc if method == "__call__" else getattr(ufunc, method), inputs, kwargs)
+    # NumPy computes it on the values; integer and boolean results come back
+    if live and (outs is not None or method == "at"):
+        _refuse(_method_name(ufunc, method), _why(ufunc, method, why))
+    res = _on_values(ufunc if method == "__call__" else getattr(ufunc, method), inputs, kwargs)
+    if live and not value_free(res):
+        _refuse(_method_name(ufunc, method), _why(ufunc, method, why))
+    return res
 
 
 class _Named:
     """A stand-in callable for messages about a ufunc method (np.add.reduce)."""
 
     def __init__(self, ufunc, method):
+        self.ufunc, self.method = ufunc, method
         self.__name__ = f"{ufunc.__name__}.{method}"
         self.__module__ = "numpy" if getattr(np, ufunc.__name__, None) is ufunc else ""
 
@@ -352,25 +382,13 @@ def _why(ufunc, method, why):
     return f"tapegrad cannot differentiate {np_name(_method_name(ufunc, method))} with {why}"
 
 
-def _ufunc_value_free(ufunc, method):
-    """Whether the ufunc's results on float64 operands are integers or booleans
-    (np.isnan, np.greater: computed on the values, never recorded)."""
-    if method not in ("__call__", "outer", "accumulate", "reduce", "reduceat"):
-        return False
-    for t in ufunc.types:
-        ins, _, outs = t.partition("->")
-        if ins == "d" * ufunc.nin:
-            return all(c in "?bBhHiIlLqQ" for c in outs)
-    return True          # no float loop: NumPy refuses the floats itself
-
-
 def _ufunc_kwargs(ufunc, kw, allowed=()):
     """Pop and check the keywords every ufunc method shares."""
+    if not kw:
+        return None, None, {}
     out = _given_out(kw.pop("out", None))
     dtype = _float_dtype(ufunc, kw.pop("dtype", None))
-    for k, default in _UFUNC_IGNORED.items():
-        if k in kw and kw[k] != default and k != "order" and k != "casting":
-            raise _Unsupported(f"{k}={kw[k]!r}")
+    for k in _UFUNC_IGNORED:
         kw.pop(k, None)
     extra = {k: kw.pop(k) for k in allowed if k in kw}
     if kw:
@@ -422,54 +440,120 @@ def _axis_arg(kw, default=0):
     return axis
 
 
+# ---- ufunc methods: the entries, found by what they compute ----------------------------
+#: A probe array: ufunc.reduce / ufunc.accumulate along axis 0 is the entry
+#: whose NumPy function gives the same on it (the NaN tells sum from nansum,
+#: max from nanmax).
+_PROBE = np.array([[0.5, np.nan, 2.0, 1.25], [1.5, -0.7, 0.25, 1.25],
+                   [3.0, 1.0, -2.0, 0.75]])
+_methods = {}
+_methods_key = None
+
+
+def _numpy_of(e):
+    fn = getattr(e, "numpy", None)
+    return fn if callable(fn) else getattr(np, e.name, None)
+
+
+def _has_params(fn, names):
+    sig = _sig(fn)
+    return sig is not None and all(n in sig.defaults for n in names)
+
+
+def method_entry(ufunc, method):
+    """The registry entry computing ``ufunc.reduce`` (a reduction with
+    NumPy's axis and keepdims) or ``ufunc.accumulate`` (a scan with axis),
+    found by comparing results on _PROBE; None when no entry does."""
+    global _methods_key
+    key = (len(REGISTRY), next(reversed(REGISTRY), None))
+    if key != _methods_key:
+        _methods.clear()
+        _methods_key = key
+    if (ufunc, method) in _methods:
+        return _methods[ufunc, method]
+    found = None
+    if (getattr(np, ufunc.__name__, None) is ufunc and ufunc.nin == 2 and ufunc.nout == 1
+            and ufunc.signature is None):
+        params = ("axis", "keepdims") if method == "reduce" else ("axis",)
+        with np.errstate(all="ignore"):
+            try:
+                want = getattr(ufunc, method)(_PROBE, axis=0)
+            except (TypeError, ValueError):          # no float loop, no identity...
+                want = None
+            for e in public_entries().values() if want is not None else ():
+                fn = _numpy_of(e)
+                if fn is None or not _has_params(e.public, params):
+                    continue
+                try:
+                    got = np.asarray(fn(_PROBE, axis=0))
+                except (TypeError, ValueError):
+                    continue
+                if got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=0,
+                                                           equal_nan=True):
+                    found = e
+                    break
+    _methods[ufunc, method] = found
+    return found
+
+
+_UFUNCS = tuple(u for u in vars(np).values() if isinstance(u, np.ufunc) and u.nin == 2)
+
+
+def reduce_ufunc(entry):
+    """The ufunc whose reduce ``entry`` computes (np.add for sum), or None."""
+    return next((u for u in _UFUNCS if method_entry(u, "reduce") is entry), None)
+
+
 def _ufunc_reduce(ufunc, inputs, kw):
-    name = REDUCE.get(ufunc.__name__)
-    if name is None or getattr(np, ufunc.__name__, None) is not ufunc \
-            or public_entries().get(name) is None:
+    entry = method_entry(ufunc, "reduce")
+    if entry is None:
         raise _Unsupported("reduce")
     axis = _axis_arg(kw)
     keepdims = bool(kw.pop("keepdims", False))
     out, dtype, extra = _ufunc_kwargs(ufunc, kw, ("initial", "where"))
-    res = reduction(ufunc, name, inputs[0], axis, keepdims, dtype,
-                    extra.get("initial", _NOVALUE), extra.get("where", True))
+    res = reduction(entry, inputs[0], axis, keepdims, dtype,
+                    extra.get("initial", _NOVALUE), extra.get("where", True), ufunc)
     return _write_out(ufunc, res, out) if out is not None else res
 
 
-def reduction(fn, name, x, axis, keepdims, dtype, initial=_NOVALUE, where=True):
-    """Reduction entry ``name`` with NumPy's dtype=, initial= and where=:
-    masked-out elements are replaced by the reduction's identity (left out of
-    a mean), ``initial`` combined into the result."""
-    entry = public_entries()[name]
+def reduction(entry, x, axis, keepdims, dtype, initial=_NOVALUE, where=True, ufunc=None):
+    """A reduction entry with NumPy's dtype=, initial= and where=: masked-out
+    elements are replaced by the identity of its ufunc (or by ``initial``
+    where it has none, as NumPy requires), left out of a mean; ``initial``
+    is combined into the result by the ufunc's entry."""
     x = arg(x)
     if dtype is not None:
         x = _cast(x, dtype)
-    if not _is_default_where(where):
+    plain_where = _is_default_where(where)
+    if initial is _NOVALUE and plain_where:
+        return entry.public(x, axis=axis, keepdims=keepdims)
+    if entry.name == "mean":
+        if initial is not _NOVALUE:
+            raise _Unsupported("initial=")
         mask = np.broadcast_to(np.asarray(_values(where), dtype=bool), x.shape)
-        if name == "mean":
-            if initial is not _NOVALUE:
-                raise _Unsupported("initial=")
-            total = REGISTRY["sum"].public(REGISTRY["where"].public(mask, x, 0.0), axis, keepdims)
-            count = np.sum(mask, axis=axis, keepdims=keepdims).astype(x.dtype)
-            return REGISTRY["divide"].public(total, count)
-        if name not in IDENTITY:
-            raise _Unsupported("where=")
-        if name in ("max", "min") and initial is _NOVALUE:
-            raise ValueError(f"reduction operation '{'maximum' if name == 'max' else 'minimum'}' "
-                             f"does not have an identity, so to use a where mask one has to "
-                             f"specify 'initial'")
-        x = REGISTRY["where"].public(mask, x, IDENTITY[name])
+        total = REGISTRY["sum"].public(REGISTRY["where"].public(mask, x, 0.0), axis, keepdims)
+        count = np.sum(mask, axis=axis, keepdims=keepdims).astype(x.dtype)
+        return REGISTRY["divide"].public(total, count)
+    ufunc = ufunc or reduce_ufunc(entry)
+    if ufunc is None:
+        raise _Unsupported("initial=" if initial is not _NOVALUE else "where=")
+    if not plain_where:
+        fill = ufunc.identity if initial is _NOVALUE else initial
+        if fill is None:
+            raise ValueError(f"reduction operation '{ufunc.__name__}' does not have an "
+                             f"identity, so to use a where mask one has to specify 'initial'")
+        mask = np.broadcast_to(np.asarray(_values(where), dtype=bool), x.shape)
+        x = REGISTRY["where"].public(mask, x, float(fill))
     res = entry.public(x, axis=axis, keepdims=keepdims)
     if initial is _NOVALUE or initial is None:
         return res
-    combine = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}.get(name)
+    combine = entry_for(ufunc)
     if combine is None:
         raise _Unsupported("initial=")
-    return REGISTRY[combine].public(res, initial)
+    return combine.public(res, initial)
 
 
 def _ufunc_accumulate(ufunc, inputs, kw):
-    if getattr(np, ufunc.__name__, None) is not ufunc:
-        raise _Unsupported("accumulate")
     axis = _axis_arg(kw)
     out, dtype, _ = _ufunc_kwargs(ufunc, kw)
     x = arg(inputs[0])
@@ -477,35 +561,38 @@ def _ufunc_accumulate(ufunc, inputs, kw):
         x = _cast(x, dtype)
     if len(x.shape) == 0:
         raise _Unsupported("a 0-d operand")
-    name = ACCUMULATE.get(ufunc.__name__)
-    if name is not None and public_entries().get(name) is not None:
-        res = public_entries()[name].public(x, axis=axis)
-    elif ufunc.__name__ in ("maximum", "minimum"):
-        res = running_extreme(x, axis, ufunc.__name__ == "maximum")
+    entry = method_entry(ufunc, "accumulate")
+    if entry is not None:
+        res = entry.public(x, axis=axis)
     else:
-        raise _Unsupported("accumulate")
+        res = running_selection(ufunc, x, axis)
     return _write_out(ufunc, res, out) if out is not None else res
 
 
-def running_extreme(x, axis, greatest):
-    """np.maximum.accumulate (greatest) or np.minimum.accumulate along axis,
-    as indexing: element i takes the value of the running extreme's
-    position, so the gradient goes there (the first position among ties; a
-    NaN, once met, stays the extreme as in NumPy)."""
+def running_selection(ufunc, x, axis):
+    """``ufunc.accumulate`` of a ufunc whose result is always one of its
+    operands (the elementwise max and min, np.fmax...), as indexing: element i
+    takes the value at the position the running result last came from, so
+    the gradient goes there (the first position among ties; a NaN, once it
+    is the result, stays).  _Unsupported for any other ufunc."""
     v = x._data if isinstance(x, TensorBase) else np.asarray(x)
     axis = int(axis) % v.ndim
-    ext = (np.maximum if greatest else np.minimum).accumulate(v, axis=axis)
-    first = np.full_like(np.take(v, [0], axis=axis), -np.inf if greatest else np.inf)
-    prev = np.concatenate([first, np.delete(ext, -1, axis=axis)], axis=axis)
-    better = (v > prev) if greatest else (v < prev)
-    better |= np.isnan(v) & ~np.isnan(prev)
+    if v.shape[axis] == 0:
+        raise _Unsupported("an empty axis")
+    with np.errstate(all="ignore"):
+        run = ufunc.accumulate(v, axis=axis)
+    prev = np.concatenate([np.take(v, [0], axis=axis), np.delete(run, -1, axis=axis)], axis=axis)
+    same = (run == prev) | (np.isnan(run) & np.isnan(prev))
     shape = [1] * v.ndim
     shape[axis] = v.shape[axis]
     pos = np.arange(v.shape[axis]).reshape(shape)
-    where = np.maximum.accumulate(np.where(better, pos, 0), axis=axis)
+    came_from = np.fmax.accumulate(np.where(same, 0, pos), axis=axis)
     index = list(np.indices(v.shape, sparse=True))
-    index[axis] = where
-    return REGISTRY["getitem"].public(x, tuple(index))
+    index[axis] = came_from
+    index = tuple(index)
+    if not np.array_equal(v[index], run, equal_nan=True):
+        raise _Unsupported("accumulate")            # not a ufunc that selects an operand
+    return REGISTRY["getitem"].public(x, index)
 
 
 def _ufunc_outer(ufunc, inputs, kw):
@@ -537,105 +624,172 @@ def _ufunc_at(ufunc, inputs, kw):
     return None
 
 
-def _on_values(fn, args, kwargs):
-    """fn computed by NumPy on the values (tensors in out= receive the result
-    in place, their version bumped)."""
-    kw = dict(kwargs)
-    out_tensors = []
-    if "out" in kw and kw["out"] is not None:
-        out_tensors = list(_tensors(kw["out"]))
-        kw["out"] = _values(kw["out"], writable=True)
-    res = fn(*_values(args), **_values(kw))
+def _on_values(fn, args, kwargs, out=None):
+    """fn computed by NumPy on the values.  Tensors given as ``out`` (a
+    keyword, or ``out`` the argument NumPy's signature binds it to) receive
+    the result in place, their version bumped."""
+    if out is None:
+        out = _given_out(kwargs.get("out"))
+    out_tensors = list(_tensors(out)) if out is not None else []
+    if not out_tensors:
+        return fn(*_values(args), **_values(kwargs))
+    if "out" in kwargs:
+        kw = _values(kwargs)
+        kw["out"] = _values(kwargs["out"], writable=True)
+        res = fn(*_values(args), **kw)
+    else:                             # out given by position
+        k = _sig(fn).positional.index("out")
+        res = fn(*[_values(v, writable=(i == k)) for i, v in enumerate(args)],
+                 **_values(kwargs))
     for t in out_tensors:
         t._ver.n += 1
-    if out_tensors:
-        outs = kwargs["out"]
-        return outs[0] if isinstance(outs, tuple) and len(outs) == 1 else outs
-    return res
+    outs = out if isinstance(out, tuple) else (out,)
+    return outs[0] if len(outs) == 1 else outs
+
+
+def _bound_out(fn, args, kwargs):
+    """The ``out`` argument of a NumPy function call, also when given by
+    position (np.fix(x, x)); None when there is none."""
+    if "out" in kwargs:
+        return _given_out(kwargs["out"])
+    sig = _sig(fn)
+    if sig is None or "out" not in sig.positional:
+        return None
+    k = sig.positional.index("out")
+    return _given_out(args[k]) if k < len(args) else None
 
 
 # ---- __array_function__ -------------------------------------------------------------
+class _Sig:
+    """A signature's parameters, prepared once: binding a call with it is a
+    few dict operations (inspect's bind costs tens of microseconds)."""
+
+    def __init__(self, sig):
+        P = inspect.Parameter
+        params = list(sig.parameters.values())
+        self.params = params
+        self.positional = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY,
+                                                                P.POSITIONAL_OR_KEYWORD)]
+        self.var_pos = next((p.name for p in params if p.kind is P.VAR_POSITIONAL), None)
+        self.var_kw = next((p.name for p in params if p.kind is P.VAR_KEYWORD), None)
+        self.keywords = {p.name for p in params if p.kind in (P.POSITIONAL_OR_KEYWORD,
+                                                              P.KEYWORD_ONLY)}
+        self.required = [p.name for p in params if p.default is P.empty
+                         and p.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD)]
+        self.defaults = {p.name: p.default for p in params}
+
+    def bind(self, args, kwargs):
+        """{name: value} of a call (the keywords a ``**kwargs`` parameter
+        takes included by their own names); TypeError as Python's."""
+        n = len(self.positional)
+        if len(args) > n and self.var_pos is None:
+            raise TypeError(f"takes {n} positional arguments but {len(args)} were given")
+        given = dict(zip(self.positional, args))
+        if len(args) > n:
+            given[self.var_pos] = tuple(args[n:])
+        for k, v in kwargs.items():
+            if k in given:
+                raise TypeError(f"got multiple values for argument {k!r}")
+            if k not in self.keywords and self.var_kw is None:
+                raise TypeError(f"got an unexpected keyword argument {k!r}")
+            given[k] = v
+        for k in self.required:
+            if k not in given:
+                raise TypeError(f"missing a required argument: {k!r}")
+        return given
+
+
+_sigs = {}
+
+
+def _sig(fn):
+    """fn's _Sig (cached), None when it has no inspectable signature."""
+    try:
+        return _sigs[fn]
+    except KeyError:
+        pass
+    except TypeError:                 # unhashable
+        return None
+    try:
+        s = _Sig(inspect.signature(fn))
+    except (TypeError, ValueError):
+        s = None
+    _sigs[fn] = s
+    return s
+
+
 class _Plan:
     """How a NumPy function's arguments become an entry's public function's:
     NumPy's names, renamed where the entry's parameter at that position has
     another name (``a`` -> ``x``, ``arrays`` -> ``tensors``)."""
 
     def __init__(self, fn, public, entry_name):
-        self.np_sig = _signature(fn)
-        self.tg_sig = _signature(public)
+        self.np = _sig(fn)
+        self.tg = _sig(public)
         self.rename = {}
-        self.defaults = {}
-        if self.np_sig is None or self.tg_sig is None:
+        self.first = None
+        if self.np is None or self.tg is None:
             return
-        np_params = list(self.np_sig.parameters.values())
-        tg_params = list(self.tg_sig.parameters.values())
+        P = inspect.Parameter
+        tg_params = self.tg.params
+        self.first = tg_params[0].name if tg_params else None
         tg_names = {p.name for p in tg_params}
-        np_names = {p.name for p in np_params}
-        self.tg_var_kw = any(p.kind is p.VAR_KEYWORD for p in tg_params)
+        np_names = {p.name for p in self.np.params}
         tg_positional = [p.name for p in tg_params
-                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
-                                       p.VAR_POSITIONAL)]
+                         if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD,
+                                       P.VAR_POSITIONAL)]
         extra = KEYWORDS.get(entry_name, {})
-        for i, p in enumerate(np_params):
-            if p.kind is p.VAR_KEYWORD:
+        for i, p in enumerate(self.np.params):
+            if p.kind is P.VAR_KEYWORD:
                 continue
-            self.defaults[p.name] = p.default
             if p.name in extra:
                 self.rename[p.name] = extra[p.name]
             elif p.name in tg_names:
                 self.rename[p.name] = p.name
-            elif (p.kind is not p.KEYWORD_ONLY and i < len(tg_positional)
+            elif (p.kind is not P.KEYWORD_ONLY and i < len(tg_positional)
                   and tg_positional[i] not in np_names):
                 self.rename[p.name] = tg_positional[i]
-        self.tg_params = tg_params
+            elif self.tg.var_kw is not None:
+                self.rename[p.name] = p.name
+        # how the entry's parameters are passed: positionally while in order
+        self.order = [(p.name, p.kind) for p in tg_params if p.kind is not P.VAR_KEYWORD]
 
     def bind(self, args, kwargs):
-        """NumPy's arguments by NumPy's names, in its order (keywords of
-        a ``**kwargs`` parameter included)."""
-        if self.np_sig is None:
+        """NumPy's arguments by NumPy's names."""
+        if self.np is None or self.tg is None:
             raise _Unsupported("arguments")
-        given = dict(self.np_sig.bind(*args, **kwargs).arguments)
-        for p in self.np_sig.parameters.values():
-            if p.kind is p.VAR_KEYWORD and p.name in given:
-                given.update(given.pop(p.name))
-        return given
+        return self.np.bind(args, kwargs)
 
     def call(self, public, mapped):
         """public(...) with the mapped arguments: positionally while the
         entry's parameters come in order, by keyword after that."""
-        if self.tg_sig is None:
-            raise _Unsupported("arguments")
+        P = inspect.Parameter
         pos, kw, in_order = [], {}, True
         left = dict(mapped)
-        for p in self.tg_params:
-            if p.name not in left:
-                if p.kind is not p.VAR_POSITIONAL:
+        for name, kind in self.order:
+            if name not in left:
+                if kind is not P.VAR_POSITIONAL:
                     in_order = False
                 continue
-            v = left.pop(p.name)
-            if p.kind is p.VAR_POSITIONAL:
+            v = left.pop(name)
+            if kind is P.VAR_POSITIONAL:
                 if not in_order:
-                    raise _Unsupported(p.name)
+                    raise _Unsupported(name)
                 pos.extend(v if isinstance(v, (tuple, list)) else (v,))
-            elif p.kind is p.POSITIONAL_ONLY or (in_order and p.kind is p.POSITIONAL_OR_KEYWORD):
+            elif kind is P.POSITIONAL_ONLY or (in_order and kind is P.POSITIONAL_OR_KEYWORD):
                 if not in_order:
-                    raise _Unsupported(p.name)
+                    raise _Unsupported(name)
                 pos.append(v)
             else:
-                kw[p.name] = v
+                kw[name] = v
+        if left and self.tg.var_kw is None:
+            raise _Unsupported(f"{next(iter(left))}=")
         kw.update(left)
         try:
-            self.tg_sig.bind(*pos, **kw)
+            self.tg.bind(pos, kw)
         except TypeError:
             raise _Unsupported("these arguments") from None
         return public(*pos, **kw)
-
-
-def _signature(fn):
-    try:
-        return inspect.signature(fn)
-    except (TypeError, ValueError):
-        return None
 
 
 _plans = {}
@@ -663,7 +817,6 @@ def array_function(func, types, args, kwargs):
     if not all(issubclass(t, (TensorBase, np.ndarray)) for t in types):
         return NotImplemented
     name = getattr(func, "__name__", "")
-    live = _any_live(args, kwargs)
     entry = entry_for(func)
     why = None
     if entry is not None:
@@ -671,13 +824,15 @@ def array_function(func, types, args, kwargs):
             return _function_call(func, entry, args, kwargs)
         except _Unsupported as e:
             why = e.args[0] if e.args else None
-    elif name in CONSTANT and _numpy_callable(func):
+    outs = _bound_out(func, args, kwargs)
+    _check_out(func, outs)
+    if entry is None and name in CONSTANT and _numpy_callable(func):
         return _constant(func, args, kwargs)
-    if live:
-        if name in WRITES or _given_out(kwargs.get("out")) is not None:
-            _refuse(func, "it writes into an array, which would hold the values without "
-                          "their gradient" if name in WRITES else None)
-    res = _on_values(func, args, kwargs)
+    live = _any_live(args, kwargs)
+    if live and (name in WRITES or outs is not None):
+        _refuse(func, "it writes into an array, which would hold the values without "
+                      "their gradient" if name in WRITES else None)
+    res = _on_values(func, args, kwargs, outs)
     if live and not value_free(res) and not (res is None and name in SINKS):
         _refuse(func, None if why is None else
                 f"{alternative(func) or 'tapegrad'} does not take {why}")
@@ -688,28 +843,27 @@ def _function_call(func, entry, args, kwargs):
     plan = _plan(func, entry)
     given = plan.bind(args, kwargs)
     out = _given_out(given.pop("out", None))
+    _check_out(func, out)
     dtype = _float_dtype(func, given.pop("dtype", None))
-    initial = given.pop("initial", _NOVALUE) if entry.name in IDENTITY or \
-        entry.name == "mean" else _NOVALUE
-    where = given.pop("where", True) if entry.name in IDENTITY or entry.name == "mean" else True
+    # a reduction's initial= and where= (which its public function lacks)
+    initial = given.pop("initial", _NOVALUE) if "initial" not in plan.rename else _NOVALUE
+    where = given.pop("where", True) if "where" not in plan.rename else True
     mapped = {}
     for k, v in given.items():
         t = plan.rename.get(k)
         if t is None:
-            if _same(v, plan.defaults.get(k, _NOVALUE)):
+            if _same(v, plan.np.defaults.get(k, _NOVALUE)):
                 continue            # NumPy's default, which the entry's behaviour is
             raise _Unsupported(f"{k}=")
         mapped[t] = v
     if initial is not _NOVALUE or not _is_default_where(where):
-        first = plan.tg_params[0].name
-        res = reduction(func, entry.name, mapped.pop(first), mapped.pop("axis", None),
+        res = reduction(entry, mapped.pop(plan.first), mapped.pop("axis", None),
                         bool(mapped.pop("keepdims", False)), dtype, initial, where)
         if mapped:
             raise _Unsupported(f"{next(iter(mapped))}=")
     else:
         if dtype is not None:
-            first = plan.tg_params[0].name
-            mapped = {k: _cast(v, dtype) if k == first or isinstance(v, TensorBase) else v
+            mapped = {k: _cast(v, dtype) if k == plan.first or isinstance(v, TensorBase) else v
                       for k, v in mapped.items()}
         res = plan.call(entry.public, mapped)
         if dtype is not None and isinstance(res, TensorBase):
@@ -726,7 +880,7 @@ def _constant(func, args, kwargs):
     tensor (broadcast)."""
     name = func.__name__
     if name == "full_like":
-        sig = _signature(func).bind(*args, **kwargs).arguments
+        sig = _sig(func).bind(args, kwargs)
         fill = sig.get("fill_value")
         if isinstance(fill, TensorBase) or (isinstance(fill, (list, tuple))
                                             and any(True for _ in _tensors(fill))):
