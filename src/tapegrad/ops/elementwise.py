@@ -190,10 +190,25 @@ def _clip_mask(B, xs, y, p):
     return _c(B, ((x >= lo) & (x <= hi)).astype(x.dtype))
 
 
+def _bound(b):
+    """A clip bound: a number or an array (constants); a tensor's values, or
+    TypeError when it is being differentiated (clip has no gradient for its
+    bounds: tg.minimum(tg.maximum(x, lo), hi) has)."""
+    if isinstance(b, (int, float)):
+        return float(b)
+    if isinstance(b, TensorBase):
+        if b._leaf or b._tape is not None or b._tangents:
+            raise errors.NotDifferentiableError(
+                "clip: its bounds are constants, and this one is a tensor being "
+                "differentiated; use tg.minimum(tg.maximum(x, lo), hi) for bounds with a "
+                "gradient.")
+        return b._data
+    return b
+
+
 def clip(x, a_min=None, a_max=None):
     """Clip to [a_min, a_max]; the gradient passes on the closed interval."""
-    lo = float(a_min) if isinstance(a_min, (int, float)) else a_min
-    hi = float(a_max) if isinstance(a_max, (int, float)) else a_max
+    lo, hi = _bound(a_min), _bound(a_max)
     x = x if isinstance(x, TensorBase) else arg(x)
     return REGISTRY["clip"](x, lo=lo, hi=hi)
 
