@@ -11,7 +11,7 @@ import numpy as np
 
 from .ops import REGISTRY
 from .ops._registry import as_tensor
-from .tensor import DEFAULT_DTYPE, Tensor, as_float_dtype
+from .tensor import DEFAULT_DTYPE, Tensor, as_float_dtype, to_array
 
 
 def _dt(dtype):
@@ -24,7 +24,7 @@ def array(data, dtype=None):
     result (a copy, a stack of the pieces), so gradients flow through it:
     ``tg.grad(lambda x: tg.array([x, 2 * x]).sum())(3.0)`` is 3."""
     t = as_tensor(data, dtype)
-    return t if t is not None else Tensor(data, dtype=dtype)
+    return t if t is not None else Tensor._wrap(to_array(data, dtype))
 
 
 def asarray(data, dtype=None):
@@ -33,7 +33,7 @@ def asarray(data, dtype=None):
     tensor (a NumPy array is copied too, so it cannot change behind a
     recorded graph)."""
     t = as_tensor(data, dtype, copy=False)
-    return t if t is not None else Tensor(data, dtype=dtype)
+    return t if t is not None else Tensor._wrap(to_array(data, dtype))
 
 
 def arange(start, stop=None, step=1, dtype=None):

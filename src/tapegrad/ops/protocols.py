@@ -38,6 +38,14 @@ Everything else is computed by NumPy on the values, and then:
   NumPy function, the ``tg.`` alternative if there is one, and
   ``np.asarray(t)`` as the explicit way to take the values without gradient.
   A gradient is never dropped silently.
+
+One limit is NumPy's own: a list argument is converted by NumPy with
+``np.asarray`` -- the explicit way out, which tensors cannot refuse -- before
+any protocol is asked, unless the function's dispatcher looks into the list
+(``np.concatenate``, ``np.stack``, ``np.block`` do; ufuncs, ``np.sum``,
+``np.mean`` do not).  So ``np.exp([x, y])`` sees no tensor: write
+``np.exp(tg.array([x, y]))`` or ``tg.exp([x, y])``, which record the list
+(``stack``).
 """
 import inspect
 
@@ -204,7 +212,7 @@ def value_free(res):
     """Whether a result carries no float values (integers, booleans, shapes,
     dtypes, strings): such results are returned as NumPy gives them."""
     if isinstance(res, (np.ndarray, np.generic)):
-        return res.dtype.kind in "biuUSM" or res.dtype.kind == "m"
+        return res.dtype.kind in "biuUSMm"
     if isinstance(res, (bool, int, str, np.dtype, type)):
         return True
     if isinstance(res, (tuple, list)):
