@@ -323,13 +323,21 @@ def _is_default_where(w):
 def _foreign(objs):
     """Whether an operand is some other library's array (it gets its turn)."""
     for o in objs:
-        if isinstance(o, (TensorBase, np.ndarray, np.generic, int, float, bool, list, tuple,
-                          type(None))):
+        t = type(o)
+        if t is np.ndarray or t is float or t is int or isinstance(o, TensorBase):
             continue
-        if getattr(type(o), "__array_ufunc__", None) is not None or hasattr(
-                type(o), "__array_function__"):
+        if isinstance(o, (np.ndarray, np.generic, bool, complex, list, tuple, type(None))):
+            continue
+        if getattr(t, "__array_ufunc__", None) is not None or hasattr(t, "__array_function__"):
             return True
     return False
+
+
+#: An entry's binary ``operator`` -> the Tensor method that applies it (the
+#: core's fast path for ``ndarray + t``: the same primitive as tg.add).
+_OPERATOR_METHODS = {op: (f"__{m}__", f"__r{m}__") for op, m in (
+    ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "truediv"), ("pow", "pow"),
+    ("matmul", "matmul"))}
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
@@ -340,6 +348,12 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             return NotImplemented
         entry = entry_for(ufunc)
         if entry is not None:
+            op = _OPERATOR_METHODS.get(getattr(entry, "operator", None))
+            if op is not None and ufunc.nin == 2:
+                a, b = inputs
+                if isinstance(a, TensorBase):
+                    return getattr(a, op[0])(b)
+                return getattr(b, op[1])(a)
             return entry.public(*inputs)
     outs = _given_out(kwargs.get("out"))
     if _foreign(inputs + (outs or ())):
