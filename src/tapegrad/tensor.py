@@ -122,17 +122,8 @@ class Tensor(CoreTensor):
         view.flags.writeable = False
         return view
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """NumPy's ufuncs on tensors (``np.exp(t)``, ``ndarray + t``,
-        ``np.add.reduce(t)``): the tapegrad function of the registry the ufunc
-        mirrors, recorded exactly as the ``tg.`` call (``out=``, ``dtype=``
-        float32/float64, ``where=`` taken).  A ufunc tapegrad cannot
-        differentiate runs on the values: its result is a plain ndarray when
-        no operand is being differentiated (a variable, or a tensor with
-        history or tangents) or when it holds integers or booleans
-        (``np.isnan``, comparisons); otherwise it is a TypeError naming the
-        ufunc and the way out, ``np.asarray(t)``.  See ops/protocols.py."""
-        return protocols.array_ufunc(ufunc, method, inputs, kwargs)
+    # NumPy's ufuncs on tensors (np.exp(t), ndarray + t): ops/protocols.py
+    __array_ufunc__ = protocols.tensor_array_ufunc
 
     def __array_function__(self, func, types, args, kwargs):
         """NumPy's functions on tensors (``np.sum(t, axis=0)``,

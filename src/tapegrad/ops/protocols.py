@@ -340,21 +340,57 @@ _OPERATOR_METHODS = {op: (f"__{m}__", f"__r{m}__") for op, m in (
     ("matmul", "matmul"))}
 
 
-def array_ufunc(ufunc, method, inputs, kwargs):
-    """Tensor.__array_ufunc__: see the module doc."""
-    if method == "__call__" and not kwargs and len(inputs) == ufunc.nin:
-        # the common case first: np.exp(t), ndarray + t
-        if _foreign(inputs):
-            return NotImplemented
-        entry = entry_for(ufunc)
-        if entry is not None:
-            op = _OPERATOR_METHODS.get(getattr(entry, "operator", None))
-            if op is not None and ufunc.nin == 2:
+_fast = {}
+_fast_key = None
+
+
+def _fast_calls():
+    """{ufunc: (public function, operator methods or None)} for the plain
+    call of every ufunc the registry maps (rebuilt with the table)."""
+    global _fast, _fast_key
+    key = (len(REGISTRY), next(reversed(REGISTRY), None))
+    if key != _fast_key:
+        fast = {}
+        for fn, e in numpy_table().items():
+            if isinstance(fn, np.ufunc):
+                op = _OPERATOR_METHODS.get(getattr(e, "operator", None)) if fn.nin == 2 else None
+                fast[fn] = (e.public, op)
+        _fast, _fast_key = fast, key
+    return _fast
+
+
+def tensor_array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """NumPy's ufuncs on tensors (``np.exp(t)``, ``ndarray + t``,
+    ``np.add.reduce(t)``): the tapegrad function of the registry the ufunc
+    mirrors, recorded exactly as the ``tg.`` call (``out=``, ``dtype=``
+    float32/float64, ``where=`` taken).  A ufunc tapegrad cannot
+    differentiate runs on the values: its result is a plain ndarray when no
+    operand is being differentiated (a variable, or a tensor with history or
+    tangents) or when it holds integers or booleans (``np.isnan``,
+    comparisons); otherwise it is a TypeError naming the ufunc and the way
+    out, ``np.asarray(t)``.  (Tensor.__array_ufunc__ itself: its common case,
+    ``ndarray + t``, costs one Python frame.)"""
+    if method == "__call__" and not kwargs:
+        fast = _fast_calls().get(ufunc)
+        if fast is not None and len(inputs) == ufunc.nin:
+            for o in inputs:
+                t = type(o)
+                if not (t is np.ndarray or t is float or t is int or isinstance(o, TensorBase)):
+                    if _foreign(inputs):
+                        return NotImplemented
+                    break
+            public, op = fast
+            if op is not None:
                 a, b = inputs
                 if isinstance(a, TensorBase):
                     return getattr(a, op[0])(b)
                 return getattr(b, op[1])(a)
-            return entry.public(*inputs)
+            return public(*inputs)
+    return array_ufunc(ufunc, method, inputs, kwargs)
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    """Tensor.__array_ufunc__ (after its common case): see the module doc."""
     outs = _given_out(kwargs.get("out"))
     if _foreign(inputs + (outs or ())):
         return NotImplemented
