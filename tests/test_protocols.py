@@ -679,3 +679,14 @@ def test_zeros_like_ones_like_are_constants():
         z, o = tg.zeros_like(x), tg.ones_like(x)
     assert z._tape is None and o._tape is None
     assert float(tg.grad(lambda x: (tg.ones_like(x) * 2.0).sum() + x)(1.0)) == 1.0
+
+
+def test_saving_a_variable_writes_its_values():
+    """np.save and the like only write values out (no result to lose a
+    gradient): allowed on a variable, as np.asarray would."""
+    import io
+    x = _var()
+    buf = io.BytesIO()
+    np.save(buf, x)
+    buf.seek(0)
+    np.testing.assert_array_equal(np.load(buf), [0.3, 1.2, 0.8])

@@ -75,7 +75,7 @@ CONSTANT = ("zeros_like", "ones_like", "empty_like", "full_like", "imag")
 #: when a differentiated tensor is involved (the write would already be done).
 WRITES = ("copyto", "put", "place", "putmask", "put_along_axis", "fill_diagonal")
 #: Functions that only write values out (files): no result to lose a gradient.
-SINKS = ("save", "savez", "savez_compressed", "savetxt", "tofile")
+SINKS = ("save", "savez", "savez_compressed", "savetxt")
 
 _NAMESPACES = (("", np), ("linalg", np.linalg), ("fft", np.fft))
 _NOVALUE = np._NoValue
