@@ -12,7 +12,7 @@
 """
 from . import _core  # noqa: F401  (fails loudly if the native build is missing)
 from . import autograd, fft, linalg, random, special, threads
-from .creation import arange, array, full, ones, ones_like, zeros, zeros_like
+from .creation import arange, array, asarray, full, ones, ones_like, zeros, zeros_like
 from .errors import TapegradError
 from .functions import *  # noqa: F401,F403  (every public function of the op registry)
 from .tensor import Tensor

@@ -301,6 +301,7 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
         st.recording = True
         try:
             grads, swept = run_backward(heads, hgs, True)
+            grads = [(v, _as_recorded(v, g)) for v, g in grads]
         finally:
             st.recording = was
         retain_graph = True
@@ -320,6 +321,31 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
             gbuf._slot = (<TensorBase>g)._slot
     if not retain_graph:
         free_swept(swept)
+
+
+cdef object _as_recorded(TensorBase v, object g):
+    """A create_graph gradient as a recorded function of its variable v.
+
+    A gradient that no recorded op produced is a constant: the rules of
+    linear and piecewise-linear ops (2 * x, x + 1, relu, abs, clip, indexing)
+    give constants, and a variable the heads do not reach gets none.
+    ``where(False, v, g)`` records it, with derivative zero, so
+    differentiating it again gives zeros instead of NotRecordedError.
+    (Called with recording on.)"""
+    cdef object arr
+    if isinstance(g, TensorBase) and (<TensorBase>g)._tape is not None:
+        return g
+    if not (v._leaf or v._tape is not None):
+        return g                           # nothing to record it against
+    if g is None:
+        arr = np.zeros(v._data.shape, dtype=v._data.dtype)
+    elif type(g) is float:
+        arr = _as_array(g, v._data.dtype == np.float32)
+    elif isinstance(g, TensorBase):
+        arr = (<TensorBase>g)._data
+    else:
+        arr = g
+    return _TG.where(np.zeros(v._data.shape, dtype=bool), v, new_tensor(arr, None))
 
 
 cdef int _write_grad(object buf, object g, bint add) except -1:
@@ -372,6 +398,8 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     st.recording = bool(create_graph)
     try:
         grads, swept = run_backward(heads, hgs, bool(create_graph), wanted=variables)
+        if create_graph:
+            grads = [_as_recorded(v, g) for v, g in zip(variables, grads)]
     finally:
         st.recording = was
     out = []

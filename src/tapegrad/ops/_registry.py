@@ -33,7 +33,7 @@ as tuples.
 import numpy as np
 
 from .._core import tape as _tape
-from .._core.arrays import to_array
+from .._core.arrays import as_float_dtype, to_array
 from .._core.kernels import KERNELS, READS_A, READS_B, READS_Y
 from .._core.tape import Meta, Primitive, TensorBase  # noqa: F401  (Meta: see rules)
 
@@ -217,12 +217,58 @@ def public_entries(namespace=""):
 # ---- operands ------------------------------------------------------------------
 def arg(x):
     """A public function's array operand: tensors (and batches) as they are,
+    a list or tuple holding tensors stacked (recorded, see ``as_tensor``),
     anything else a float32/float64 array (integers become float64)."""
     if isinstance(x, TensorBase) or type(x) is np.ndarray and x.dtype.kind == "f":
         return x
     if _tape.is_batched(x):
         return x
+    if (type(x) is list or type(x) is tuple) and holds_tensor(x):
+        return _stack_nested(x)
     return to_array(x, copy=False)
+
+
+def holds_tensor(seq):
+    """Whether a (nested) list or tuple holds a tensor or a batch."""
+    for e in seq:
+        t = type(e)
+        if t is float or t is int:
+            continue
+        if isinstance(e, TensorBase) or _tape.is_batched(e):
+            return True
+        if (t is list or t is tuple) and holds_tensor(e):
+            return True
+    return False
+
+
+def _stack_nested(x):
+    """Nested lists holding tensors as one recorded tensor: each level a
+    ``stack`` of its pieces, numbers and arrays as constants (the dtype is
+    NumPy's for the values: float32 only when every piece is float32)."""
+    if (type(x) is list or type(x) is tuple) and holds_tensor(x):
+        return REGISTRY["stack"].public([_stack_nested(e) for e in x])
+    if isinstance(x, TensorBase) or _tape.is_batched(x):
+        return x
+    return to_array(x, copy=False)
+
+
+def as_tensor(data, dtype=None, copy=True):
+    """``data`` as a recorded tensor when it is a tensor or a (nested) list or
+    tuple holding tensors, else None (plain data: the caller converts it).
+    A tensor is copied (``copy``) or returned as it is, a list stacked, then
+    cast to ``dtype``: every step recorded, so no gradient is dropped."""
+    if isinstance(data, TensorBase):
+        t = REGISTRY["copy"].public(data) if copy and (
+            dtype is None or np.dtype(dtype) == data._data.dtype) else data
+    elif (type(data) is list or type(data) is tuple) and holds_tensor(data):
+        t = _stack_nested(data)
+    else:
+        return None
+    if dtype is not None:
+        dt = as_float_dtype(dtype)
+        if t._data.dtype != dt:
+            t = REGISTRY["cast"].public(t, dt)
+    return t
 
 
 _tape.set_arg_converter(arg)

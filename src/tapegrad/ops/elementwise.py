@@ -83,7 +83,7 @@ def _const(x, ref):
         if x.dtype.kind not in "fbiu":
             raise errors.DTypeError(f"cannot combine a tensor with an array of dtype {x.dtype}")
         return x
-    return to_array(x, copy=False)
+    return arg(x)       # lists holding tensors are stacked (recorded), not made constants
 
 
 def _check_broadcast(name, a, b):
@@ -190,10 +190,25 @@ def _clip_mask(B, xs, y, p):
     return _c(B, ((x >= lo) & (x <= hi)).astype(x.dtype))
 
 
+def _bound(b):
+    """A clip bound: a number or an array (constants); a tensor's values, or
+    TypeError when it is being differentiated (clip has no gradient for its
+    bounds: tg.minimum(tg.maximum(x, lo), hi) has)."""
+    if isinstance(b, (int, float)):
+        return float(b)
+    if isinstance(b, TensorBase):
+        if b._leaf or b._tape is not None or b._tangents:
+            raise errors.NotDifferentiableError(
+                "clip: its bounds are constants, and this one is a tensor being "
+                "differentiated; use tg.minimum(tg.maximum(x, lo), hi) for bounds with a "
+                "gradient.")
+        return b._data
+    return b
+
+
 def clip(x, a_min=None, a_max=None):
     """Clip to [a_min, a_max]; the gradient passes on the closed interval."""
-    lo = float(a_min) if isinstance(a_min, (int, float)) else a_min
-    hi = float(a_max) if isinstance(a_max, (int, float)) else a_max
+    lo, hi = _bound(a_min), _bound(a_max)
     x = x if isinstance(x, TensorBase) else arg(x)
     return REGISTRY["clip"](x, lo=lo, hi=hi)
 
@@ -218,8 +233,12 @@ binary("divide", _split(np.true_divide), lambda B, a, b, y: 1.0 / b,
 def _pow_da(B, a, b, y):
     zero_exp = B.raw(b) == 0
     if np.any(zero_exp):
-        # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf.
-        return B.where(np.broadcast_to(zero_exp, y.shape), 0.0, b * B.power(a, b - 1.0))
+        # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf; the
+        # base is 1 there in the branch not taken, so its own derivative (the
+        # next order) is not 0 * inf either.  Whole exponents thus get JAX's
+        # integer-power derivatives at every order (0 ** 0: all zero).
+        safe = B.where(zero_exp, 1.0, a)
+        return B.where(np.broadcast_to(zero_exp, y.shape), 0.0, b * B.power(safe, b - 1.0))
     return b * B.power(a, b - 1.0)
 
 
