@@ -145,8 +145,9 @@ def test_the_build_generates_the_tables_and_the_page_includes_them(tmp_path):
 
 
 def test_the_generator_runs_as_a_script(tmp_path):
+    # the tapegrad this test imports (a checkout's src/, or an installed wheel)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+        [str(Path(tg.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]))
     out = tmp_path / "f.md"
     subprocess.run([sys.executable, str(DOCS / "gen_functions.py"), "-o", str(out)],
                    check=True, env=env, cwd=tmp_path, timeout=120)

@@ -771,9 +771,24 @@ def _sig(fn):
     try:
         s = _Sig(inspect.signature(fn))
     except (TypeError, ValueError):
-        s = None
+        stub = _C_SIGNATURES.get(getattr(fn, "__name__", None))
+        s = _Sig(inspect.signature(stub)) if stub is not None and _numpy_callable(fn) else None
     _sigs[fn] = s
     return s
+
+
+# NumPy < 2.3 gives its C-implemented functions no inspectable signature
+# (NumPy 2.3+ does: these are its own text signatures).  Only the ones with
+# a differentiable counterpart need one; the rest take the values path.
+def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"): ...
+def _dot(a, b, out=None): ...
+def _inner(a, b, /): ...
+def _vdot(a, b, /): ...
+def _where(condition, x=None, y=None, /): ...
+
+
+_C_SIGNATURES = {"concatenate": _concatenate, "concat": _concatenate, "dot": _dot,
+                 "inner": _inner, "vdot": _vdot, "where": _where}
 
 
 class _Plan:
