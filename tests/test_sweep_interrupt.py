@@ -131,18 +131,18 @@ def _long_native_chain(n, size):
 def test_interrupt_during_native_sweep_stops_it_and_loses_nothing():
     n, size = 6001, 400_000           # about 120 us a node: a sweep of ~0.7 s
     x, loss = _long_native_chain(n, size)
-    x2, loss2 = _long_native_chain(200, size)
-    t0 = time.perf_counter()
-    loss2.backward()
-    per_node = (time.perf_counter() - t0) / 200
     raised, latency = _interrupt_during(loss.backward, 0.05)
     assert raised, "the KeyboardInterrupt was not raised by backward()"
     np.testing.assert_array_equal(x.grad.asnumpy()[:3], [7.0, 7.0, 7.0])
     assert np.all(x.grad.asnumpy() == 7.0)
-    # noticed within the sweep, long before it could have finished
-    assert latency < 0.4 * n * per_node, (latency, n * per_node)
+    t0 = time.perf_counter()
     loss.backward()                   # the retry: (-1)^6001 = -1, added to 7
+    sweep = time.perf_counter() - t0
     assert np.all(x.grad.asnumpy() == 6.0)
+    # noticed within the sweep (checked every 256 nodes, ~30 ms here), not
+    # at its end: the whole sweep, timed just after, takes ~0.7 s.  A ratio
+    # of two runs back to back, so a loaded machine slows both.
+    assert latency < 0.5 * sweep, (latency, sweep)
     with pytest.raises(errors.GraphFreedError, match="retain_graph=True"):
         loss.backward()
 
