@@ -57,7 +57,7 @@ def ext(name, sources, extra_args=()):
 # give the same bits as the baseline build, which has no FMA.
 core = [
     ext("tapegrad._core.kernels", ["src/tapegrad/_core/kernels.pyx", "csrc/tg_kernels.c",
-                                   "csrc/tg_parallel.c"],
+                                   "csrc/tg_parallel.c", "csrc/tg_special.c"],
         ["-ffp-contract=off"]),
     ext("tapegrad._core.tape", ["src/tapegrad/_core/tape.pyx"]),   # + dispatch.pxi, backward.pxi
     ext("tapegrad._core.buffers", ["src/tapegrad/_core/buffers.pyx", "csrc/tg_buffers.c"]),
