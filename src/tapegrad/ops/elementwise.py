@@ -81,8 +81,12 @@ def _operands(a, b):
     if ta and tb:
         return a, b
     if not ta and not tb:
-        a = arg(a)
-        ta = True
+        if (type(a) is float or type(a) is int) and not (type(b) is float or type(b) is int):
+            b = arg(b)          # a number with an array: the number stays weak
+            tb = True
+        else:
+            a = arg(a)
+            ta = True
     ref = a if ta else b
     if ta:
         return a, _const(b, ref)
