@@ -421,3 +421,38 @@ for _c in CASES:
     if _c.id in _seen:
         raise ValueError(f"duplicate case id {_c.id}")
     _seen.add(_c.id)
+
+
+# ---- the NumPy surface: elementwise math (one case per primitive;
+# tests/test_surface_elementwise.py holds the full checks) -------------------
+def _uniform(lo, hi):
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+_U = [((2, 3),)]
+_B = [((2, 3), (3,))]
+_SURFACE_UNARY = [
+    # (name, domain, torch has it under that name)
+    ("arcsin", _uniform(-0.9, 0.9), True), ("arccos", _uniform(-0.9, 0.9), True),
+    ("arctan", "real", True), ("sinh", "real", True), ("cosh", "real", True),
+    ("arcsinh", "real", True), ("arccosh", _uniform(1.1, 3.0), True),
+    ("arctanh", _uniform(-0.9, 0.9), True), ("log1p", _uniform(-0.8, 2.0), True),
+    ("expm1", "real", True), ("log2", "pos", True), ("log10", "pos", True),
+    ("exp2", "real", True), ("cbrt", "nonzero", False), ("reciprocal", "nonzero", True),
+    ("sinc", "real", True), ("sign", "nonzero", True), ("floor", _away(-2, 2, (-1, 0, 1)), True),
+    ("ceil", _away(-2, 2, (-1, 0, 1)), True), ("trunc", _away(-2, 2, (-1, 0, 1)), True),
+    ("rint", _away(-2, 2, (-1.5, -0.5, 0.5, 1.5)), False),
+]
+for _name, _dom, _torch in _SURFACE_UNARY:
+    add(_name, (lambda name: lambda m, x: getattr(m, name)(x))(_name), _U, _dom, torch=_torch)
+_SURFACE_BINARY = [
+    ("arctan2", ("real", "nonzero"), True), ("hypot", ("real", "real"), True),
+    ("logaddexp", ("real", "real"), True), ("logaddexp2", ("real", "real"), True),
+    ("fmax", ("real", "real"), True), ("fmin", ("real", "real"), True),
+    ("fmod", (_uniform(0.3, 0.9), _uniform(1.1, 2.0)), True),
+    ("remainder", (_uniform(0.3, 0.9), _uniform(1.1, 2.0)), True),
+    ("copysign", ("nonzero", "nonzero"), True),
+]
+for _name, _dom, _torch in _SURFACE_BINARY:
+    add(_name, (lambda name: lambda m, a, b: getattr(m, name)(a, b))(_name), _B, _dom,
+        torch=_torch, valid=no_ties if _name in ("fmax", "fmin") else None)
