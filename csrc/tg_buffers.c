@@ -1,7 +1,7 @@
 /* See tg_buffers.h. */
 #include "tg_buffers.h"
+#include "tg_threads.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 
 #define TG_BUF_SLOTS 64
@@ -17,7 +17,24 @@ static tg_block kept[TG_BUF_SLOTS];
 static int n_kept = 0;
 static size_t kept_bytes = 0;
 static size_t limit_bytes = (size_t)512 << 20;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static tg_mutex lock = TG_MUTEX_INIT;
+
+/* fork() while another thread holds the lock would leave the child's copy
+ * locked forever (and kept[] half updated): the forking thread takes the
+ * lock first and both processes release it afterwards. */
+static void before_fork(void) { tg_mutex_lock(&lock); }
+static void after_fork(void) { tg_mutex_unlock(&lock); }
+
+int tg_buf_init(void)
+{
+    static int done = 0;
+    int rc = 0;
+    if (!done) {
+        rc = tg_atfork(before_fork, after_fork, after_fork);
+        done = rc == 0;
+    }
+    return rc;
+}
 
 static void drop_oldest_locked(void)
 {
@@ -32,7 +49,7 @@ void *tg_buf_malloc(void *ctx, size_t size)
 {
     (void)ctx;
     if (size >= TG_BUF_MIN_BYTES) {
-        pthread_mutex_lock(&lock);
+        tg_mutex_lock(&lock);
         for (int i = n_kept - 1; i >= 0; i--) {     /* newest first: warm in cache */
             if (kept[i].size == size) {
                 void *p = kept[i].ptr;
@@ -40,11 +57,11 @@ void *tg_buf_malloc(void *ctx, size_t size)
                 n_kept--;
                 for (int j = i; j < n_kept; j++)
                     kept[j] = kept[j + 1];
-                pthread_mutex_unlock(&lock);
+                tg_mutex_unlock(&lock);
                 return p;
             }
         }
-        pthread_mutex_unlock(&lock);
+        tg_mutex_unlock(&lock);
     }
     return malloc(size);
 }
@@ -67,7 +84,7 @@ void tg_buf_free(void *ctx, void *ptr, size_t size)
     if (ptr == NULL)
         return;
     if (size >= TG_BUF_MIN_BYTES && size <= limit_bytes) {
-        pthread_mutex_lock(&lock);
+        tg_mutex_lock(&lock);
         while (n_kept > 0 && (n_kept == TG_BUF_SLOTS || kept_bytes + size > limit_bytes))
             drop_oldest_locked();
         if (size <= limit_bytes - kept_bytes) {
@@ -75,21 +92,21 @@ void tg_buf_free(void *ctx, void *ptr, size_t size)
             kept[n_kept].size = size;
             n_kept++;
             kept_bytes += size;
-            pthread_mutex_unlock(&lock);
+            tg_mutex_unlock(&lock);
             return;
         }
-        pthread_mutex_unlock(&lock);
+        tg_mutex_unlock(&lock);
     }
     free(ptr);
 }
 
 void tg_buf_set_limit(size_t bytes)
 {
-    pthread_mutex_lock(&lock);
+    tg_mutex_lock(&lock);
     limit_bytes = bytes;
     while (n_kept > 0 && kept_bytes > limit_bytes)
         drop_oldest_locked();
-    pthread_mutex_unlock(&lock);
+    tg_mutex_unlock(&lock);
 }
 
 size_t tg_buf_limit(void)
@@ -100,25 +117,25 @@ size_t tg_buf_limit(void)
 size_t tg_buf_cached_bytes(void)
 {
     size_t b;
-    pthread_mutex_lock(&lock);
+    tg_mutex_lock(&lock);
     b = kept_bytes;
-    pthread_mutex_unlock(&lock);
+    tg_mutex_unlock(&lock);
     return b;
 }
 
 int tg_buf_cached_blocks(void)
 {
     int n;
-    pthread_mutex_lock(&lock);
+    tg_mutex_lock(&lock);
     n = n_kept;
-    pthread_mutex_unlock(&lock);
+    tg_mutex_unlock(&lock);
     return n;
 }
 
 void tg_buf_clear(void)
 {
-    pthread_mutex_lock(&lock);
+    tg_mutex_lock(&lock);
     while (n_kept > 0)
         drop_oldest_locked();
-    pthread_mutex_unlock(&lock);
+    tg_mutex_unlock(&lock);
 }

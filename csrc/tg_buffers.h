@@ -15,6 +15,10 @@
 
 #define TG_BUF_MIN_BYTES ((size_t)1 << 20)
 
+/* Once, before the first use: registers the fork handlers (POSIX).
+ * 0 on success, else an errno value. */
+int tg_buf_init(void);
+
 void *tg_buf_malloc(void *ctx, size_t size);
 void *tg_buf_calloc(void *ctx, size_t nelem, size_t elsize);
 void *tg_buf_realloc(void *ctx, void *ptr, size_t size);

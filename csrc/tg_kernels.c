@@ -327,6 +327,7 @@ const tg_kernel_info tg_kernel_table[] = {
 #define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B) {#name, TG_KIND_BINARY, reads, 1},
 #define TG_CLIP(name) {#name, TG_KIND_CLIP, TG_R_X, 0},
 #define TG_WHERE(name) {#name, TG_KIND_WHERE, TG_R_NONE, 0},
+#define TG_ARRAY(name) {#name, TG_KIND_ARRAY, TG_R_NONE, 0},
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -334,6 +335,7 @@ const tg_kernel_info tg_kernel_table[] = {
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
 };
 const int tg_kernel_count = (int)(sizeof tg_kernel_table / sizeof tg_kernel_table[0]);
 

@@ -24,7 +24,8 @@ typedef ptrdiff_t tg_intp;
 #define TG_R_B 2
 #define TG_R_Y 4
 
-enum { TG_KIND_UNARY = 1, TG_KIND_BINARY = 2, TG_KIND_CLIP = 3, TG_KIND_WHERE = 4 };
+enum { TG_KIND_UNARY = 1, TG_KIND_BINARY = 2, TG_KIND_CLIP = 3, TG_KIND_WHERE = 4,
+       TG_KIND_ARRAY = 5 };
 
 /* the ids: every row in table order; 0 is no kernel */
 enum tg_kernel_id {
@@ -35,6 +36,7 @@ enum tg_kernel_id {
 #define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B) TG_K_##name,
 #define TG_CLIP(name) TG_K_##name,
 #define TG_WHERE(name) TG_K_##name,
+#define TG_ARRAY(name) TG_K_##name,
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -42,6 +44,7 @@ enum tg_kernel_id {
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     TG_K__COUNT
 };
 

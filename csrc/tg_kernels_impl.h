@@ -10,6 +10,7 @@
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
 
 /* Array forward of the rows whose loop is used (fwd_loop 1); -1 otherwise:
  * NumPy's ufunc computes those. */
@@ -27,6 +28,7 @@ int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
 #define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -34,6 +36,7 @@ int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -51,6 +54,7 @@ int TG_SFX(tg_unary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *xp
 #define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -58,6 +62,7 @@ int TG_SFX(tg_unary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *xp
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -76,6 +81,7 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
     case TG_K_##name: BINARY_LOOPS(T, BWD_A, BWD_B); break;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -83,6 +89,7 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -92,10 +99,11 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
  * sa and sb 1 or 0 (an operand broadcast from one value); -1 for any other
  * row (NumPy's ufunc computes those). */
 #define BINARY_FWD_ONE(FWD, SA, SB)                                             \
-    for (i = 0; i < n; i++) { const T a = ap[i * (SA)], b = bp[i * (SB)]; yp[i] = (FWD); }
+    for (tg_intp i = 0; i < n; i++) {                                           \
+        const T a = ap[i * (SA)], b = bp[i * (SB)]; yp[i] = (FWD);              \
+    }
 int TG_SFX(tg_binary_fwd)(int op, tg_intp n, const T *ap, tg_intp sa, const T *bp,
                           tg_intp sb, T *yp) {
-    tg_intp i;
     switch (op) {
 #define TG_UNARY(name, reads, fwd_loop, FWD, BWD)
 #define TG_UNARY_TRIG(name, reads, QF, QD)
@@ -109,6 +117,7 @@ int TG_SFX(tg_binary_fwd)(int op, tg_intp n, const T *ap, tg_intp sa, const T *b
         break;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -116,6 +125,7 @@ int TG_SFX(tg_binary_fwd)(int op, tg_intp n, const T *ap, tg_intp sa, const T *b
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
     return 0;
@@ -137,6 +147,7 @@ int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
     case TG_K_##name: *out = (FWD); return 0;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -144,6 +155,7 @@ int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
 }
@@ -164,6 +176,7 @@ int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
     case TG_K_##name: *ga = (BWD_A); *gb = (BWD_B); return 0;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
+#define TG_ARRAY(name)
 #include "tg_kernels.def"
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
@@ -171,6 +184,7 @@ int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
 #undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
+#undef TG_ARRAY
     default: return -1;
     }
 }

@@ -1,17 +1,29 @@
 """Exercise 4: plot f(x) = sin(x) and f'(x) computed by autodiff (not cos).
 
 One backward of sin(x).sum() over a vector of points gives f' at every point
-(each output depends on its own input only).  Writes sin_and_derivative.png.
+(each output depends on its own input only).  Writes sin_and_derivative.png
+into ./tapegrad-examples/ (or $TAPEGRAD_EXAMPLES_DIR).
 
     python examples/ex4_plot_sin.py
 """
+import os
+from pathlib import Path
+
 import numpy as np
 
 import tapegrad as tg
 from tapegrad import autograd
 
 
-def main(path="sin_and_derivative.png"):
+def output_dir():
+    """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
+    d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
+    d.mkdir(parents=True, exist_ok=True)
+    print(f"writing into {d.resolve()}")
+    return d
+
+
+def main(path=None):
     x = tg.array(np.linspace(-2 * np.pi, 2 * np.pi, 201))
     x.attach_grad()
     with autograd.record():
@@ -34,6 +46,7 @@ def main(path="sin_and_derivative.png"):
     ax.set_xlabel("x")
     ax.legend()
     fig.tight_layout()
+    path = path or output_dir() / "sin_and_derivative.png"
     fig.savefig(path, dpi=100)
     print(f"saved the plot to {path}")
 

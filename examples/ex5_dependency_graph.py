@@ -3,14 +3,25 @@
 Every elementary operation is a node; its inputs point at it.  The evaluation
 trace lists the nodes in the order they were computed (Table 1), and
 tg.to_dot draws the graph: ex5_graph.dot (Graphviz source) always, and
-ex5_graph.svg where Graphviz's dot program is installed.
+ex5_graph.svg where Graphviz's dot program is installed, both into
+./tapegrad-examples/ (or $TAPEGRAD_EXAMPLES_DIR).
 
     python examples/ex5_dependency_graph.py
 """
+import os
 import shutil
+from pathlib import Path
 
 import tapegrad as tg
 from tapegrad import autograd
+
+
+def output_dir():
+    """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
+    d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
+    d.mkdir(parents=True, exist_ok=True)
+    print(f"writing into {d.resolve()}")
+    return d
 
 
 def f(x):
@@ -33,11 +44,11 @@ def main(x0=2.0):
     with autograd.record():
         y = f(x)
     src = tg.to_dot(y, names={"x": x})
-    with open("ex5_graph.dot", "w") as fh:
-        fh.write(tg.to_dot(t, title="f(x) = log(x^2) sin(x) + 1/x"))
+    out = output_dir()
+    (out / "ex5_graph.dot").write_text(tg.to_dot(t, title="f(x) = log(x^2) sin(x) + 1/x"))
     print(f"recorded graph: {src.count('ellipse')} operations; wrote ex5_graph.dot")
     if shutil.which("dot"):
-        tg.draw(t, "ex5_graph.svg", title="f(x) = log(x^2) sin(x) + 1/x")
+        tg.draw(t, str(out / "ex5_graph.svg"), title="f(x) = log(x^2) sin(x) + 1/x")
         print("drew ex5_graph.svg")
     else:
         print("Graphviz's dot is not installed (apt-get install graphviz): no image")

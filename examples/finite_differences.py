@@ -5,20 +5,31 @@ Forward differences (f(x+h) - f(x))/h have truncation error ~h; central
 differences (f(x+h) - f(x-h))/2h ~h^2.  Both suffer round-off ~eps/h, which
 wins for small h: the error is V-shaped, smallest near h ~ 1e-8 (forward)
 and h ~ 1e-5 (central).  Autodiff has neither error.  Plot:
-finite_differences.png.
+finite_differences.png in ./tapegrad-examples/ (or $TAPEGRAD_EXAMPLES_DIR).
 
     python examples/finite_differences.py
 """
+import os
+from pathlib import Path
+
 import numpy as np
 
 import tapegrad as tg
+
+
+def output_dir():
+    """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
+    d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
+    d.mkdir(parents=True, exist_ok=True)
+    print(f"writing into {d.resolve()}")
+    return d
 
 
 def f(x):
     return tg.sin(x) * tg.exp(x)
 
 
-def main(path="finite_differences.png", x0=1.0):
+def main(path=None, x0=1.0):
     exact = tg.grad(f)(x0).item()
     closed = np.exp(x0) * (np.sin(x0) + np.cos(x0))
     print(f"f(x) = sin(x) exp(x) at x = {x0}: autodiff f'(x) = {exact:.15f} "
@@ -52,6 +63,7 @@ def main(path="finite_differences.png", x0=1.0):
     ax.set_ylim(1e-17, 1)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    path = path or output_dir() / "finite_differences.png"
     fig.savefig(path, dpi=100)
     print(f"saved the plot to {path}")
 

@@ -3,14 +3,25 @@
 Its minimum (1, 1) lies at the bottom of a long curved valley: plain gradient
 descent crawls along it, momentum and Adam get there much faster.  Each
 optimiser starts at (-1.5, 2); the paths are plotted over the contours in
-rosenbrock_paths.png.
+rosenbrock_paths.png in ./tapegrad-examples/ (or $TAPEGRAD_EXAMPLES_DIR).
 
     python examples/gradient_descent_rosenbrock.py
 """
+import os
+from pathlib import Path
+
 import numpy as np
 
 import tapegrad as tg
 from tapegrad import autograd
+
+
+def output_dir():
+    """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
+    d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
+    d.mkdir(parents=True, exist_ok=True)
+    print(f"writing into {d.resolve()}")
+    return d
 
 
 def rosenbrock(p):
@@ -32,7 +43,7 @@ def descend(make_opt, steps):
     return np.array(path), rosenbrock(p).item()
 
 
-def main(path="rosenbrock_paths.png", steps=3000):
+def main(path=None, steps=3000):
     runs = {
         "gradient descent (lr 1e-3)": lambda ps: tg.optim.SGD(ps, lr=1e-3),
         "momentum 0.9 (lr 2e-4)": lambda ps: tg.optim.SGD(ps, lr=2e-4, momentum=0.9),
@@ -64,6 +75,7 @@ def main(path="rosenbrock_paths.png", steps=3000):
     ax.set_ylabel("y")
     ax.set_title("Rosenbrock: paths of three optimisers")
     fig.tight_layout()
+    path = path or output_dir() / "rosenbrock_paths.png"
     fig.savefig(path, dpi=100)
     print(f"saved the paths to {path}")
 

@@ -345,6 +345,9 @@ for _name in ("softmax", "log_softmax"):
         add(f"{_name}.axis={_axis}",
             (lambda n, a: lambda m, x: getattr(m, n)(x, axis=a))(_name, _axis),
             [((2, 3, 4),)])
+# the primitives of tests/test_surface_reductions.py (fully tested there)
+add("cumsum", lambda m, x: m.cumsum(x, axis=1), [((2, 3),)], torch=False)
+add("cumprod", lambda m, x: m.cumprod(x, axis=0), [((3, 2),)], "prod", torch=False)
 
 # ---- linear algebra -----------------------------------------------------------
 MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)),
@@ -359,6 +362,52 @@ add("dot", lambda m, a, b: m.dot(a, b), [((), (3,)), ((2, 3), ()), ((3,), (3,)),
 add("method.dot", lambda m, a, b: a.dot(b) if not hasattr(a, "mm") else m.dot(a, b),
     [((2, 3), (3,))])
 add("outer", lambda m, a, b: m.outer(a, b), [((3,), (4,)), ((1,), (2,)), ((2, 2), (3,))])
+# the primitives of tests/test_surface_contractions.py (fully tested there)
+add("einsum", lambda m, a, b: m.einsum("ij,jk->ik", a, b), [((2, 3), (3, 4))])
+
+
+# tg.linalg's primitives (fully tested in tests/test_surface_linalg.py)
+def _well_conditioned(rng, shape):
+    return rng.uniform(-1.0, 1.0, shape) + 2.0 * np.eye(shape[-1])
+
+
+def _sym(m, x):
+    return x + m.swapaxes(x, -1, -2)
+
+
+for _name, _fn, _shapes, _dom in [
+        ("inv", lambda m, x: m.linalg.inv(x), [((3, 3),)], _well_conditioned),
+        ("solve", lambda m, a, b: m.linalg.solve(a, b), [((3, 3), (3,))],
+         (_well_conditioned, "real")),
+        ("det", lambda m, x: m.linalg.det(x), [((3, 3),)], _well_conditioned),
+        ("slogdet", lambda m, x: m.linalg.slogdet(x)[1], [((3, 3),)], _well_conditioned),
+        ("cholesky", lambda m, x: m.linalg.cholesky(m.matmul(x, m.swapaxes(x, -1, -2))
+                                                    + m.const(3.0 * np.eye(3))), [((3, 3),)],
+         "real"),
+        ("eigh", lambda m, x: m.linalg.eigh(_sym(m, x))[1] ** 2, [((3, 3),)], "real"),
+        ("eigvalsh", lambda m, x: m.linalg.eigvalsh(_sym(m, x)), [((3, 3),)], "real"),
+        ("svd", lambda m, x: m.linalg.svd(x, full_matrices=False)[0] ** 2, [((3, 2),)], "real"),
+        ("svdvals", lambda m, x: m.linalg.svdvals(x), [((2, 3),)], "real"),
+        ("qr", lambda m, x: m.linalg.qr(x)[1], [((3, 2),)], "real"),
+        ("pinv", lambda m, x: m.linalg.pinv(x), [((3, 2),)], "real"),
+        ("norm", lambda m, x: m.linalg.norm(x, 3), [((4,),)], "nonzero")]:
+    add("linalg." + _name, _fn, _shapes, _dom, torch=False)
+
+
+
+# tg.fft's primitives (fully tested in tests/test_surface_fft.py): complex
+# values as a trailing axis of 2 (real, imaginary), NumPy's converted to it
+def _fft_out(m, c):
+    return np.stack([c.real, c.imag], axis=-1) if m.name == "numpy" else c
+
+
+def _fft_in(m, z):
+    return z[..., 0] + 1j * z[..., 1] if m.name == "numpy" else z
+
+
+add("fft.rfft", lambda m, x: _fft_out(m, m.fft.rfft(x)), [((2, 6),)], torch=False)
+add("fft.irfft", lambda m, z: m.fft.irfft(_fft_in(m, z), 7), [((4, 2),)], torch=False)
+add("fft.fft", lambda m, x: _fft_out(m, m.fft.fft(x, axis=0)), [((3, 2),)], torch=False)
 
 # ---- shapes -------------------------------------------------------------------
 add("reshape", lambda m, x: m.reshape(x, (3, 2)), [((2, 3),), ((6,),)])

@@ -1,11 +1,47 @@
 """Oracles and assertions shared by the test files: NumPy references for the
 composite reductions, an allclose that reports inputs, both results and
-the tolerance on failure, and a custom Function with known derivatives."""
+the tolerance on failure, a custom Function with known derivatives, and
+NumPy 2's dtype promotion for references computed on NumPy 1.x."""
+import contextlib
+
 import numpy as np
 import pytest
 
 import tapegrad as tg
 from tapegrad import autograd
+
+
+@contextlib.contextmanager
+def numpy2_promotion():
+    """NumPy references computed with NumPy 2's promotion rules (NEP 50), the
+    ones API.md promises, also on NumPy 1.x: there a Python number beside a
+    0-d float32 array gave float64, and a 0-d float64 array beside a float32
+    array gave float32 (value-based casting).  Only around the reference:
+    tapegrad itself must get the dtypes right on its own."""
+    if int(np.__version__.split(".")[0]) >= 2:
+        yield
+        return
+    old, where = np._get_promotion_state(), np.where
+    np._set_promotion_state("weak")
+    np.where = _weak_where          # NumPy 1.x's preview of NEP 50 left where out
+    try:
+        yield
+    finally:
+        np._set_promotion_state(old)
+        np.where = where
+
+
+_np_where = np.where
+
+
+def _weak_where(cond, *xy):
+    """np.where with NEP 50's weak Python numbers (NumPy 1.x only)."""
+    if len(xy) == 2:
+        typed = [v for v in xy if type(v) not in (int, float)]
+        if len(typed) == 1:
+            dt = np.result_type(typed[0])
+            xy = tuple(np.asarray(v, dtype=dt) if type(v) in (int, float) else v for v in xy)
+    return _np_where(cond, *xy)
 
 
 def arr(t):

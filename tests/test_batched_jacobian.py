@@ -243,14 +243,29 @@ def test_onehot_keeps_its_structure_where_it_is_exact():
     assert type(h * np.ones((2, 3))) is Batched                    # grows the example
 
 
-def test_advanced_indices_split_by_a_slice_are_unbatchable():
-    """NumPy moves split advanced dimensions to the front, where the batch axis
-    must stay: BATCH refuses, and the sweep loops that one rule instead."""
+@pytest.mark.parametrize("idx", [
+    (np.array([0, 1]), slice(None), np.array([4, 2])),
+    (np.array([0, 1]), slice(None), 3),
+    (1, slice(None), np.array([[4, 2], [0, 0]])),
+    (np.array([0, 1]), None, np.array([3, 2])),
+    (np.array([1, 0]), Ellipsis, np.array([4, 2])),
+    (0, slice(None), True),
+], ids=["arrays", "array_int", "int_2d", "none", "ellipsis", "0d_mask"])
+def test_advanced_indices_split_by_a_slice_batch(idx):
+    """NumPy moves split advanced dimensions to the front, before the batch
+    axis: the rules move the batch axis back (indexing and its transpose)."""
+    v = rnd(3, 2, 4, 5)
+    got = BATCH.getitem(Batched(v), idx)
+    want = np.stack([v[k][idx] for k in range(3)])
+    check("batched getitem", got.v, want, rtol=0, atol=0)
+    g = Batched(rnd(*want.shape, seed=5))
+    got = BATCH.index_add(g, idx, (2, 4, 5))
+    want = np.stack([NP.index_add(g.v[k], idx, (2, 4, 5)) for k in range(3)])
+    check("batched index_add", got.v, want, rtol=0, atol=0)
+
+
+def test_raw_of_a_batch_is_unbatchable():
     x = Batched(rnd(3, 2, 4, 5))
-    with pytest.raises(batching.Unbatchable):
-        BATCH.getitem(x, (np.array([0, 1]), slice(None), np.array([4, 2])))
-    with pytest.raises(batching.Unbatchable):
-        BATCH.getitem(x, (np.array([0, 1]), slice(None), 3))
     with pytest.raises(batching.Unbatchable):
         BATCH.raw(x)
     with pytest.raises(batching.Unbatchable):
@@ -258,7 +273,7 @@ def test_advanced_indices_split_by_a_slice_are_unbatchable():
 
 
 @pytest.mark.parametrize("mode", ["rev", "fwd"])
-def test_split_advanced_index_falls_back_per_rule_and_is_right(mode):
+def test_split_advanced_index_is_batched_and_right(mode, batched_only):
     x0 = rnd(2, 4, 3)
     idx = (np.array([0, 1, 1]), slice(1, 3), np.array([2, 0, 2]))
     f = lambda x: tg.sin(x)[idx] * 2.0

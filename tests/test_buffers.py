@@ -1,10 +1,23 @@
 """The buffer cache (_core/buffers.pyx, csrc/tg_buffers.c): NumPy's allocator
 while tapegrad computes on big arrays, never outside."""
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy._core.multiarray import get_handler_name
+
+try:
+    from numpy._core.multiarray import get_handler_name      # NumPy 2
+except ImportError:
+    from numpy.core.multiarray import get_handler_name       # NumPy 1.x
 
 import tapegrad as tg
 from tapegrad import autograd
@@ -100,3 +113,130 @@ def test_other_threads_keep_their_allocator():
     t.start()
     t.join()
     assert names == [(CACHE, names[0][1])] and names[0][1] != CACHE
+
+
+# ---- fork (issue 13) --------------------------------------------------------------
+def _child_uses_the_cache(q):
+    xv = np.random.default_rng(5).uniform(-3, 3, N)
+    inherited = buffers.cached_blocks()
+    x, y = chain(xv)
+    y.backward()
+    err = float(np.max(np.abs(x.grad.asnumpy() - expected_grad(xv))))
+    q.put((inherited, get_handler_name(tg.exp(x)._data), err))
+
+
+# Forking a process with threads is the point (Python >= 3.12 warns about it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_allocates_through_the_inherited_cache():
+    x, y = chain(np.linspace(-1, 1, N))
+    y.backward()
+    del x, y
+    held = buffers.cached_blocks()
+    assert held > 0
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_uses_the_cache, args=(q,))
+    p.start()
+    p.join(timeout=60)
+    assert p.exitcode == 0, "the forked child hung or crashed allocating from the cache"
+    inherited, handler, err = q.get(timeout=5)
+    assert inherited == held
+    assert handler == CACHE
+    assert err <= 1e-12
+
+
+# The deterministic form: a C program built from tg_buffers.c holds the
+# cache's lock in a second thread while the main thread forks; the child
+# then allocates.  Without the fork handlers the child's copy of the lock is
+# held by a thread that does not exist in the child, and it hangs.  The
+# holder lets go only when told: after fork() returns (control run), or from
+# a prepare handler that runs just before the cache's own (run with the
+# handlers), which then waits for the lock, as a real fork would.
+HARNESS = r"""
+#include "tg_buffers.c"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int ready[2], release[2];
+
+static void *holder(void *arg)
+{
+    char c;
+    (void)arg;
+    tg_mutex_lock(&lock);
+    if (write(ready[1], "x", 1) != 1 || read(release[0], &c, 1) != 1)
+        _exit(3);
+    tg_mutex_unlock(&lock);
+    return NULL;
+}
+
+static void let_go(void)
+{
+    if (write(release[1], "x", 1) != 1)
+        _exit(3);
+}
+
+int main(int argc, char **argv)
+{
+    char c;
+    pthread_t t;
+    pid_t pid;
+    int status, handlers = argc > 1 && strcmp(argv[1], "register") == 0;
+    if (handlers && (tg_buf_init() != 0 || pthread_atfork(let_go, NULL, NULL) != 0))
+        return 4;           /* prepare handlers run last registered first */
+    if (pipe(ready) != 0 || pipe(release) != 0 || pthread_create(&t, NULL, holder, NULL) != 0)
+        return 5;
+    if (read(ready[0], &c, 1) != 1)
+        return 6;
+    pid = fork();
+    if (pid == 0) {
+        void *p;
+        alarm(5);                   /* a deadlocked child dies of SIGALRM */
+        p = tg_buf_malloc(NULL, TG_BUF_MIN_BYTES);
+        tg_buf_free(NULL, p, TG_BUF_MIN_BYTES);
+        _exit(tg_buf_cached_blocks() == 1 ? 0 : 7);
+    }
+    if (!handlers)
+        let_go();
+    pthread_join(t, NULL);
+    if (waitpid(pid, &status, 0) != pid)
+        return 8;
+    if (WIFSIGNALED(status)) {
+        printf("child killed by signal %d\n", WTERMSIG(status));
+        return 9;
+    }
+    printf("child exit %d\n", WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+}
+"""
+CSRC = Path(__file__).resolve().parent.parent / "csrc"
+
+
+@pytest.fixture(scope="module")
+def fork_harness(tmp_path_factory):
+    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    if sys.platform == "win32" or shutil.which(cc[0]) is None \
+            or not (CSRC / "tg_buffers.c").exists():
+        pytest.skip("needs POSIX, a C compiler and the csrc/ sources")
+    d = tmp_path_factory.mktemp("fork")
+    (d / "harness.c").write_text(HARNESS)
+    exe = d / "harness"
+    subprocess.run(cc + ["-O1", "-Wall", "-pthread", f"-I{CSRC}", str(d / "harness.c"),
+                         "-o", str(exe)], check=True, capture_output=True, text=True)
+    return exe
+
+
+def test_fork_while_another_thread_holds_the_cache_lock(fork_harness):
+    proc = subprocess.run([str(fork_harness), "register"], capture_output=True, text=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "child exit 0\n")
+
+
+def test_without_the_fork_handlers_the_child_deadlocks(fork_harness):
+    """The control: the harness does detect the bug the handlers fix."""
+    proc = subprocess.run([str(fork_harness)], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (9, f"child killed by signal {signal.SIGALRM}\n")

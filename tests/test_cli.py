@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+import tapegrad
 from tapegrad.__main__ import main
 
 SEED = "ln(x1) + x1*x2 - sin(x2)"
@@ -130,9 +131,31 @@ def test_syntax_error_points_at_the_column(capsys):
 
 
 def test_unclosed_parenthesis(capsys):
+    # the same message on every Python (3.9's parser said 'unexpected EOF')
     lines = error_of(capsys, "trace", "sin(x", "--at", "x=1")
-    assert lines[0] == "tapegrad trace: error: syntax error: '(' was never closed"
-    assert lines[2] == "     ^"
+    assert lines == ["tapegrad trace: error: syntax error: '(' was never closed",
+                     "  sin(x",
+                     "     ^"]
+    lines = error_of(capsys, "trace", "(x + sin(x) * (2", "--at", "x=1")
+    assert lines == ["tapegrad trace: error: syntax error: '(' was never closed",
+                     "  (x + sin(x) * (2",
+                     "                ^"]
+
+
+@pytest.mark.parametrize("expr,message,caret", [
+    ("x + 1)", "unmatched ')'", "       ^"),
+    ("sin(x]", "closing parenthesis ']' does not match opening parenthesis '('", "       ^"),
+    ("[x + 1", "'[' was never closed", "  ^"),
+])
+def test_unbalanced_brackets(capsys, expr, message, caret):
+    lines = error_of(capsys, "trace", expr, "--at", "x=1")
+    assert lines == [f"tapegrad trace: error: syntax error: {message}", f"  {expr}", caret]
+
+
+def test_bracket_inside_a_string_is_not_counted(capsys):
+    lines = error_of(capsys, "trace", "x + '('", "--at", "x=1")
+    assert lines == ["tapegrad trace: error: unsupported constant '(' (str): only real numbers",
+                     "  x + '('", "      ^^^"]
 
 
 def test_unknown_function(capsys):
@@ -195,7 +218,10 @@ def test_help_and_version(capsys):
     code, out, _ = run(capsys, "trace", "--help")
     assert code == 0 and "--at NAME=VALUE" in out
     code, out, _ = run(capsys, "--version")
-    assert code == 0 and out.startswith("tapegrad ")
+    assert (code, out) == (0, f"tapegrad {tapegrad.__version__}\n")
+    proc = subprocess.run([sys.executable, "-m", "tapegrad", "--version"],
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, f"tapegrad {tapegrad.__version__}\n")
 
 
 # ---- demo, and the installed command ---------------------------------------------------

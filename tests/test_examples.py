@@ -1,7 +1,9 @@
 """Every example runs in seconds and prints (and draws) what it promises.
 
 Each runs as a subprocess in a temporary directory with MPLBACKEND=Agg; the
-assertions are on its printed output and on the files it writes."""
+assertions are on its printed output and on the files it writes, which go
+into ./tapegrad-examples/ (the folder it prints), never loose into the
+current directory."""
 import importlib.util
 import os
 import re
@@ -19,11 +21,21 @@ HAVE_DOT = shutil.which("dot") is not None
 
 
 def run_example(name, tmp_path, **env_vars):
-    env = dict(os.environ, MPLBACKEND="Agg", **env_vars)
+    env = {k: v for k, v in os.environ.items() if k != "TAPEGRAD_EXAMPLES_DIR"}
+    env.update(MPLBACKEND="Agg", **env_vars)
     proc = subprocess.run([sys.executable, str(EXAMPLES / name)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
+    # nothing loose in the current directory: at most the output folder
+    assert {p.name for p in tmp_path.iterdir()} <= {"tapegrad-examples"}
     return proc.stdout
+
+
+def outputs(tmp_path, out):
+    """The example's output folder: the one it printed, ./tapegrad-examples."""
+    folder = tmp_path / "tapegrad-examples"
+    assert f"writing into {folder.resolve()}" in out
+    return folder
 
 
 def number_after(pattern, text):
@@ -71,10 +83,12 @@ def test_ex4_plot_sin(tmp_path):
     out = run_example("ex4_plot_sin.py", tmp_path)
     assert number_after(r"max \|f'\(x\) - cos\(x\)\| =", out) < 1e-12
     if HAVE_MPL:
-        assert "saved the plot to sin_and_derivative.png" in out
-        assert (tmp_path / "sin_and_derivative.png").read_bytes()[:4] == b"\x89PNG"
+        png = outputs(tmp_path, out) / "sin_and_derivative.png"
+        assert f"saved the plot to {png.relative_to(tmp_path)}" in out
+        assert png.read_bytes()[:4] == b"\x89PNG"
     else:
         assert "matplotlib is not installed" in out
+        assert not (tmp_path / "tapegrad-examples").exists()
 
 
 def test_ex5_dependency_graph(tmp_path):
@@ -86,9 +100,22 @@ def test_ex5_dependency_graph(tmp_path):
     assert sorted(edges) == [("v_0", "v_1"), ("v_0", "v_3"), ("v_0", "v_5"), ("v_1", "v_2"),
                              ("v_2", "v_4"), ("v_3", "v_4"), ("v_4", "v_6"), ("v_5", "v_6")]
     assert "recorded graph: 6 operations" in out
-    assert (tmp_path / "ex5_graph.dot").read_text().startswith("digraph trace {")
+    folder = outputs(tmp_path, out)
+    assert (folder / "ex5_graph.dot").read_text().startswith("digraph trace {")
     if HAVE_DOT:
-        assert "<svg" in (tmp_path / "ex5_graph.svg").read_text()
+        assert "<svg" in (folder / "ex5_graph.svg").read_text()
+    assert sorted(p.name for p in folder.iterdir()) == (
+        ["ex5_graph.dot", "ex5_graph.svg"] if HAVE_DOT else ["ex5_graph.dot"])
+
+
+def test_output_folder_can_be_chosen(tmp_path):
+    chosen = tmp_path / "elsewhere" / "out"
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    out = run_example("ex5_dependency_graph.py", run_dir, TAPEGRAD_EXAMPLES_DIR=str(chosen))
+    assert f"writing into {chosen.resolve()}" in out
+    assert (chosen / "ex5_graph.dot").read_text().startswith("digraph trace {")
+    assert list(run_dir.iterdir()) == []
 
 
 def test_ex6_chain_rule(tmp_path):
@@ -130,7 +157,8 @@ def test_gradient_descent_rosenbrock(tmp_path):
     assert len(dist) == 3
     assert dist[2] < 1e-3 < dist[1] < dist[0]       # Adam < momentum < plain descent
     if HAVE_MPL:
-        assert (tmp_path / "rosenbrock_paths.png").read_bytes()[:4] == b"\x89PNG"
+        png = outputs(tmp_path, out) / "rosenbrock_paths.png"
+        assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.skipif(not HAVE_SKLEARN, reason="scikit-learn (which ships the digits) is missing")
@@ -150,4 +178,5 @@ def test_finite_differences(tmp_path):
         number_after("best forward difference: h = [\\de.-]+, error", out)
     assert "tg.gradcheck(f, 1.0) = True" in out
     if HAVE_MPL:
-        assert (tmp_path / "finite_differences.png").read_bytes()[:4] == b"\x89PNG"
+        png = outputs(tmp_path, out) / "finite_differences.png"
+        assert png.read_bytes()[:4] == b"\x89PNG"

@@ -182,3 +182,14 @@ def test_draw_without_graphviz_says_how_to_install(tmp_path, monkeypatch):
     assert "apt-get install graphviz" in str(e.value)
     assert "pip install tapegrad[plot]" in str(e.value)
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_dot_source_is_a_string_that_a_notebook_draws():
+    x1, x2, y = tutorial_graph()
+    src = tg.to_dot(y)
+    assert isinstance(src, str) and src.startswith("digraph")
+    svg = src._repr_svg_()
+    if shutil.which("dot") is None:
+        assert svg is None              # the notebook then shows the text
+    else:
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg

@@ -42,7 +42,7 @@ def _kind(prim):
 KERNELLED = [p for p in BY_CODE if p.kernel]
 UNARY = [p for p in KERNELLED if _kind(p) == K.UNARY]
 BINARY = [p for p in KERNELLED if _kind(p) == K.BINARY]
-OTHER = [p for p in KERNELLED if p not in UNARY and p not in BINARY]   # clip, where
+OTHER = [p for p in KERNELLED if _kind(p) in (K.CLIP, K.WHERE)]
 
 # Regular inputs per op: where the op is defined (and not at a special point).
 UNARY_DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.1, 3.0), "tan": (-1.3, 1.3)}
@@ -123,7 +123,8 @@ def _rng(*key):
 def test_kernel_ids_are_distinct_and_classified():
     values = list(K.KERNEL_IDS.values())
     assert len(set(values)) == len(values), f"two kernels share an id: {K.KERNEL_IDS}"
-    assert {info.kind for info in K.KERNELS.values()} == {K.UNARY, K.BINARY, K.CLIP, K.WHERE}
+    assert {info.kind for info in K.KERNELS.values()} == {K.UNARY, K.BINARY, K.CLIP, K.WHERE,
+                                                          K.ARRAY}
 
 
 @pytest.mark.parametrize("prim", KERNELLED, ids=ids(KERNELLED))
@@ -133,6 +134,8 @@ def test_primitive_arity_matches_its_kernel(prim):
         assert prim.nin == 1, f"{prim.name} (nin={prim.nin}) names a unary kernel"
     elif kind == K.BINARY:
         assert prim.nin == 2, f"{prim.name} (nin={prim.nin}) names a binary kernel"
+    elif kind == K.ARRAY:
+        assert prim.nin in (1, 2) and not prim.elementwise, f"{prim.name}: a whole-array rule"
     else:
         assert prim.name in ("clip", "where"), f"{prim.name} names a special kernel"
     assert K.KERNEL_IDS[prim.name] == prim.kernel

@@ -2,6 +2,8 @@
 bits as one thread, for every kernel, at awkward sizes, after fork."""
 import multiprocessing
 import os
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -11,6 +13,8 @@ import tapegrad as tg
 from tapegrad import autograd
 from tapegrad._core import kernels as K
 from tapegrad.ops import BY_CODE
+
+from oracles import numpy2_promotion
 
 N = K.PARALLEL_MIN * 2 + 7          # split, with a ragged last piece
 UNARY = [p for p in BY_CODE if p.kernel and K.KERNELS[p.name].kind == K.UNARY]
@@ -107,6 +111,8 @@ def _child(q):
     q.put(float(np.max(np.abs(y - np.sin(x)))))
 
 
+# Forking a process with threads is the point (Python >= 3.12 warns about it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_can_still_split(threads):
     K.set_num_threads(2)
@@ -288,3 +294,28 @@ def test_sweep_adds_a_variables_gradients_in_place_with_exact_results(threads):
     np.testing.assert_array_equal(one, two)
     np.testing.assert_allclose(two, np.cos(xv) * xv + np.sin(xv) + 2 * xv - np.sin(xv) - 1,
                                rtol=1e-13, atol=1e-13)
+
+
+def test_blas_thread_setting_round_trips_and_rejects_nonsense():
+    pytest.importorskip("threadpoolctl")
+    from tapegrad import threads
+    before = threads.blas_threads()
+    threads.set_blas_threads(1)
+    try:
+        assert threads.blas_threads() == 1
+        a = np.arange(12.0).reshape(3, 4)
+        np.testing.assert_array_equal((tg.array(a) @ tg.array(a.T)).asnumpy(), a @ a.T)
+    finally:
+        threads.set_blas_threads(None)
+    assert threads.blas_threads() == before
+    with pytest.raises(ValueError, match="n >= 1"):
+        threads.set_blas_threads(0)
+
+
+def test_bad_blas_thread_environment_value_warns_and_changes_nothing():
+    env = dict(os.environ, TAPEGRAD_BLAS_THREADS="lots")
+    proc = subprocess.run([sys.executable, "-W", "always", "-c",
+                           "import tapegrad; print(tapegrad.threads.blas_threads())"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "TAPEGRAD_BLAS_THREADS='lots' is not usable" in proc.stderr

@@ -320,3 +320,9 @@ def test_errors():
         tg.evaluation_trace(lambda x: x, 1.0, wrt="y")
     with pytest.raises(ValueError, match="at least one input"):
         tg.evaluation_trace(lambda: 1.0)
+
+
+def test_notebook_shows_the_tables_as_markdown():
+    t = tg.evaluation_trace(tutorial_f, 3.0, -4.0, wrt=1)
+    assert t._repr_markdown_() == t.to_markdown()
+    assert "| Forward primal trace | Value |" in t._repr_markdown_()

@@ -11,13 +11,13 @@
     print(x.grad)        # [ 0.  4.  8. 12.]
 """
 from . import _core  # noqa: F401  (fails loudly if the native build is missing)
-from . import autograd, fft, linalg, random, special
-from .creation import arange, array, full, ones, ones_like, zeros, zeros_like
+from . import autograd, fft, linalg, random, special, threads
+from .creation import arange, array, asarray, full, ones, ones_like, zeros, zeros_like
 from .errors import TapegradError
 from .functions import *  # noqa: F401,F403  (every public function of the op registry)
 from .tensor import Tensor
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 float32 = "float32"
 float64 = "float64"

@@ -1,7 +1,17 @@
-"""Creation functions of API.md (float64 unless dtype says otherwise)."""
+"""Creation functions of API.md (float64 unless dtype says otherwise).
+
+Data that holds tensors is recorded, never turned into constants: a tensor
+given to ``array`` is copied by the recorded ``copy``, nested lists holding
+tensors are ``stack``ed level by level (numbers as constants), a tensor fill
+value of ``full`` is broadcast -- so ``tg.array([x, 2 * x])`` differentiates
+like the tensors it holds.  The conversion is ops/_registry.as_tensor, the
+same one every public function's operands go through (``arg``).
+"""
 import numpy as np
 
-from .tensor import DEFAULT_DTYPE, Tensor, as_float_dtype
+from .ops import REGISTRY
+from .ops._registry import as_tensor
+from .tensor import DEFAULT_DTYPE, Tensor, as_float_dtype, to_array
 
 
 def _dt(dtype):
@@ -9,8 +19,21 @@ def _dt(dtype):
 
 
 def array(data, dtype=None):
-    """A tensor holding a copy of ``data`` (integers and booleans become float64)."""
-    return Tensor(data, dtype=dtype)
+    """A tensor holding a copy of ``data`` (integers and booleans become
+    float64).  A tensor, or (nested) lists holding tensors, give a recorded
+    result (a copy, a stack of the pieces), so gradients flow through it:
+    ``tg.grad(lambda x: tg.array([x, 2 * x]).sum())(3.0)`` is 3."""
+    t = as_tensor(data, dtype)
+    return t if t is not None else Tensor._wrap(to_array(data, dtype))
+
+
+def asarray(data, dtype=None):
+    """``data`` as a tensor: a tensor of that dtype itself (no copy), lists
+    holding tensors stacked (recorded), anything else copied into a new
+    tensor (a NumPy array is copied too, so it cannot change behind a
+    recorded graph)."""
+    t = as_tensor(data, dtype, copy=False)
+    return t if t is not None else Tensor._wrap(to_array(data, dtype))
 
 
 def arange(start, stop=None, step=1, dtype=None):
@@ -26,15 +49,30 @@ def ones(shape, dtype=None):
 
 
 def full(shape, value, dtype=None):
-    return Tensor._wrap(np.full(shape, value, dtype=_dt(dtype)))
+    """A tensor of ``shape`` filled with ``value``.  A tensor ``value`` (or
+    lists holding tensors) is broadcast to ``shape`` and recorded, keeping
+    its dtype unless ``dtype`` is given; a number gives a constant (float64
+    by default)."""
+    v = as_tensor(value, dtype, copy=False)
+    if v is None:
+        return Tensor._wrap(np.full(shape, value, dtype=_dt(dtype)))
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return REGISTRY["copy"].public(REGISTRY["broadcast_to"].public(v, shape))
 
 
 def zeros_like(t):
-    return Tensor._wrap(np.zeros(np.shape(t), dtype=_like_dtype(t)))
+    """Zeros of t's shape and dtype: a constant (no history), whatever t is,
+    since it does not depend on t's values (its derivative is zero)."""
+    return Tensor._wrap(np.zeros(_shape(t), dtype=_like_dtype(t)))
 
 
 def ones_like(t):
-    return Tensor._wrap(np.ones(np.shape(t), dtype=_like_dtype(t)))
+    """Ones of t's shape and dtype: a constant (no history), as zeros_like."""
+    return Tensor._wrap(np.ones(_shape(t), dtype=_like_dtype(t)))
+
+
+def _shape(t):
+    return t.shape if isinstance(t, Tensor) else np.shape(t)
 
 
 def _like_dtype(t):

@@ -237,9 +237,9 @@ def value_and_grad(loss, argnums=0, split_every=8):
     rounding of each row's own products); what differs is the order in which
     they are added (inside each block, then the tree).  So each entry
     differs from ``tg.value_and_grad`` on the concatenated data by at most
-    about (n + rows per block + tree depth) * 2**-53 * sum(|per-row terms|)
+    about (n + rows per block + tree depth) * 2**-53 * ``sum(|per-row terms|)``
     in the worst case, typically sqrt(n) times that: below 1e-12 of
-    sum(|terms|) for certain up to ~9,000 rows, and in practice far beyond
+    ``sum(|terms|)`` for certain up to ~9,000 rows, and in practice far beyond
     (~1e-13 at a million rows).  That is 1e-12 relative to the result itself
     when the terms do not cancel (a loss of non-negative terms); a gradient
     near the optimum is a small difference of large terms, to be compared

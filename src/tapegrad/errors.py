@@ -42,6 +42,16 @@ class FunctionError(TapegradError, ValueError):
     """A custom ``autograd.Function`` broke its contract."""
 
 
+class ConfigWarning(RuntimeWarning):
+    """An environment setting (TAPEGRAD_*) tapegrad cannot use: the message
+    names the variable and the accepted values, and the default applies."""
+
+
+class NotDifferentiableError(TapegradError, TypeError):
+    """A NumPy function tapegrad cannot differentiate, given a tensor that is
+    being differentiated (its result would silently lose the gradient)."""
+
+
 def describe(x):
     """``shape=(2, 3) float64`` for a tensor or array, the type name otherwise."""
     shape = getattr(x, "shape", None)

@@ -15,7 +15,8 @@ from . import errors
 from ._core import tape as _tape
 from ._core.arrays import DEFAULT_DTYPE, FLOATS, as_float_dtype, to_array  # noqa: F401
 from ._core.tape import CoreTensor, Version, wrap
-from .ops import REGISTRY
+from .ops import REGISTRY, protocols
+from .ops._registry import as_tensor
 
 GRAD_REQS = ("write", "add", "null")
 
@@ -38,15 +39,20 @@ class Tensor(CoreTensor):
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data, dtype=None):
-        if isinstance(data, CoreTensor):
-            data = data._data
+        self._leaf = False
+        self._grad = None
+        self._grad_req = None
+        t = as_tensor(data, dtype)
+        if t is not None:
+            # a tensor, or lists holding tensors: the recorded copy/stack/cast
+            # (its history and tangents), so no gradient is dropped
+            self._data, self._tape, self._slot = t._data, t._tape, t._slot
+            self._ver, self._tangents = t._ver, t._tangents
+            return
         self._data = to_array(data, dtype)
         self._tape = None
         self._slot = -1
         self._ver = Version()
-        self._leaf = False
-        self._grad = None
-        self._grad_req = None
         self._tangents = None
 
     @classmethod
@@ -55,10 +61,6 @@ class Tensor(CoreTensor):
         return wrap(arr, ver)
 
     # ---- attributes -------------------------------------------------------
-    @property
-    def T(self):
-        return REGISTRY["transpose"].public(self)
-
     @property
     def grad(self):
         return self._grad
@@ -119,6 +121,16 @@ class Tensor(CoreTensor):
         view = self._data.view()
         view.flags.writeable = False
         return view
+
+    # NumPy's ufuncs on tensors (np.exp(t), ndarray + t): ops/protocols.py
+    __array_ufunc__ = protocols.tensor_array_ufunc
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy's functions on tensors (``np.sum(t, axis=0)``,
+        ``np.concatenate([t, a])``, ``np.where(c, t, 0)``): the same rules as
+        ``__array_ufunc__``.  ``np.zeros_like(t)`` and the like give constant
+        tensors; ``np.asarray(t)`` (no dispatch) is the explicit way out."""
+        return protocols.array_function(func, types, args, kwargs)
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")

@@ -23,12 +23,13 @@ are few, reverse when outputs are few: gradients of scalar losses are
 reverse mode's home ground.
 """
 import contextlib
+import functools
 
 import numpy as np
 
 from . import autograd, errors
 from . import functions as F
-from ._core.tape import get_state, quiet_enter, quiet_leave
+from ._core.tape import get_state, quiet_enter, quiet_leave, real_array
 from .ops.backend import rule_operand
 from .ops.batching import BATCH, Batched, BatchRunner, OneHot, batched_jvp
 from .tensor import Tensor
@@ -135,20 +136,22 @@ def _grads(heads, xs, head_grads, create):
 
 # ---- grad / value_and_grad --------------------------------------------------
 def value_and_grad(f, argnums=0):
-    """``value_and_grad(f)(*args)`` -> (f(*args), gradient); f returns a scalar.
+    """``value_and_grad(f)(*args, **kwargs)`` -> ``(f(*args, **kwargs),
+    gradient)``; f returns a scalar.
 
-    ``argnums`` (int or tuple) picks the arguments to differentiate; with a
-    tuple the gradient is a tuple.
+    ``argnums`` (int or tuple) picks the positional arguments to
+    differentiate; with a tuple the gradient is a tuple.  Keyword arguments
+    are passed through to f and not differentiated.
 
     >>> tg.value_and_grad(lambda x: (x ** 2).sum())(tg.array([1.0, 2.0]))
     (tensor(5.), tensor([2., 4.]))
     """
-    def vg(*args):
+    def vg(*args, **kwargs):
         single, nums = _argnums(argnums, len(args))
         keep = _needs_graph()
         with autograd.record(train_mode=autograd.is_training()):
             args, xs = _link_args(args, nums)
-            y = f(*args)
+            y = f(*args, **kwargs)
             y = _as_tensor(y, "the function's output")
             if y.size != 1:
                 raise errors.ShapeError(
@@ -164,7 +167,9 @@ def value_and_grad(f, argnums=0):
 
 
 def grad(f, argnums=0):
-    """``grad(f)(*args)``: the gradient of scalar-valued f at args.
+    """``grad(f)(*args, **kwargs)``: the gradient of scalar-valued f at args
+    (with respect to the positional arguments ``argnums``; keyword arguments
+    are passed through to f).
 
     Composes: ``grad(grad(f))`` is the second derivative.
 
@@ -173,8 +178,8 @@ def grad(f, argnums=0):
     """
     vg = value_and_grad(f, argnums)
 
-    def g(*args):
-        return vg(*args)[1]
+    def g(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
 
     g.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return g
@@ -190,7 +195,9 @@ def _outputs(out):
 def vjp(f, *primals):
     """``out, vjp_fn = vjp(f, *primals)``; ``vjp_fn(cotangent)`` is the tuple
     of cotangent^T J, one entry per primal (reverse mode: one backward sweep
-    per call, the function is evaluated once)."""
+    per call, the function is evaluated once).  Like ``jvp`` and ``hvp`` it
+    evaluates f at once on the primals alone: pass keyword arguments by
+    closing over them (``functools.partial(f, scale=2.0)``), as in JAX."""
     keep = _needs_graph()
     with autograd.record(train_mode=autograd.is_training()):
         xs = [_link(p, "primal") for p in primals]
@@ -204,7 +211,8 @@ def vjp(f, *primals):
             raise errors.ShapeError(f"vjp_fn takes {len(outs)} cotangent(s), got {len(cts)}")
         hgs = []
         for ct, o in zip(cts, outs):
-            c = ct._data if isinstance(ct, Tensor) else np.asarray(ct, dtype=o.dtype)
+            c = ct._data if isinstance(ct, Tensor) else real_array(ct, "cotangent").astype(
+                o.dtype, copy=False)
             if c.shape != o.shape:
                 raise errors.ShapeError(
                     f"cotangent of shape {c.shape} for an output of shape {o.shape}: they "
@@ -279,7 +287,8 @@ def _strip(t, level):
 
 # ---- jacobian / hessian / hvp -------------------------------------------------
 def jacobian(f, argnums=0, mode="rev"):
-    """``jacobian(f)(*args)``: shape ``out.shape + in.shape``.
+    """``jacobian(f)(*args, **kwargs)``: shape ``out.shape + in.shape``
+    (keyword arguments are passed through to f, not differentiated).
 
     ``mode='rev'`` evaluates f once and sweeps back the cotangents of all
     output elements (best when outputs are few); ``mode='fwd'`` pushes the
@@ -294,16 +303,17 @@ def jacobian(f, argnums=0, mode="rev"):
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian mode must be 'rev' or 'fwd', got {mode!r}")
 
-    def jac(*args):
+    def jac(*args, **kwargs):
         single, nums = _argnums(argnums, len(args))
         args = [_as_tensor(a, "input") for a in args]
+        fk = functools.partial(f, **kwargs) if kwargs else f
         res = None
         if not _needs_graph():
             # Nothing outside needs the result differentiable: the whole
             # batch of (co)tangents goes through each rule at once.
-            res = (_jac_rev_batched if mode == "rev" else _jac_fwd_batched)(f, args, nums)
+            res = (_jac_rev_batched if mode == "rev" else _jac_fwd_batched)(fk, args, nums)
         if res is None:
-            res = (_jac_rev if mode == "rev" else _jac_fwd)(f, args, nums)
+            res = (_jac_rev if mode == "rev" else _jac_fwd)(fk, args, nums)
         return res[0] if single else tuple(res)
 
     jac.__name__ = f"jacobian({getattr(f, '__name__', 'f')}, mode={mode!r})"
@@ -500,11 +510,16 @@ class _TangentPush:
                 self.blind = True
         if not live:
             return
-        xs = [a._data if isinstance(a, Tensor) else rule_operand(a, res.dtype)
+        multi = isinstance(res, tuple)       # a primitive with several outputs
+        outs = res if multi else (res,)
+        xs = [a._data if isinstance(a, Tensor) else rule_operand(a, outs[0].dtype)
               for a in args]
-        t = batched_jvp(prim, ts, xs, res._data, p, self.n)
+        t = batched_jvp(prim, ts, xs, tuple(o._data for o in outs) if multi else res._data,
+                        p, self.n)
         if t is not None:
-            tan[id(res)] = (res, t)
+            for o, to in zip(outs, t if multi else (t,)):
+                if to is not None:
+                    tan[id(o)] = (o, to)
 
 
 def _jac_fwd_batched(f, args, nums):
@@ -544,8 +559,8 @@ def _jac_fwd_batched(f, args, nums):
 
 
 def hessian(f, argnums=0):
-    """``hessian(f)(x)``: shape ``x.shape + x.shape`` for scalar f
-    (reverse over reverse: the gradient is recorded, then its graph swept
+    """``hessian(f)(x, **kwargs)``: shape ``x.shape + x.shape`` for scalar f
+    (keyword arguments passed through to f; reverse over reverse: the gradient is recorded, then its graph swept
     back with one cotangent per element, all at once outside ``record()``)."""
     if not isinstance(argnums, (int, np.integer)):
         raise ValueError("hessian takes a single argnum (an int)")

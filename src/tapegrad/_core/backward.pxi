@@ -88,6 +88,24 @@ cdef class Runner:
 DEFAULT_RUNNER = Runner()
 
 
+def real_array(hg, what="head_grad"):
+    """A head gradient (or cotangent) that is not a tensor, as an array of
+    real numbers; anything else (None, strings, complex, objects, ragged
+    lists) is a DTypeError (a TypeError): never silently NaN or a parsed
+    string."""
+    try:
+        arr = None if isinstance(hg, (str, bytes)) else np.asarray(hg)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        got = f"dtype {arr.dtype}" if arr is not None else "a string or a ragged sequence"
+        raise errors.DTypeError(
+            f"{what} must hold real numbers (a tensor, a float array or a nested list of "
+            f"numbers), got {type(hg).__name__} of {got}: {hg!r:.80}; pass e.g. "
+            f"np.ones(y.shape)" + (" or None for ones." if what == "head_grad" else "."))
+    return arr
+
+
 cdef object _head_grad(TensorBase h, object hg, bint create_graph):
     """The seed of head h: ones for None, else hg checked (real numbers of
     h's shape) and copied to h's dtype."""
@@ -97,22 +115,7 @@ cdef object _head_grad(TensorBase h, object hg, bint create_graph):
                               cnp.PyArray_TYPE(<cnp.ndarray>h._data), 0)
         g.fill(1)
     else:
-        if isinstance(hg, TensorBase):
-            garr = (<TensorBase>hg)._data
-        elif isinstance(hg, (str, bytes)):
-            raise errors.DTypeError(
-                f"head_grad must hold real numbers (a tensor, a float array or a list of "
-                f"numbers), got a {type(hg).__name__}")
-        else:
-            try:
-                garr = np.asarray(hg)
-            except (TypeError, ValueError) as e:
-                raise errors.DTypeError(f"head_grad must hold real numbers: {e}") from None
-        if garr.dtype.kind not in "fiu":
-            raise errors.DTypeError(
-                f"head_grad must hold real numbers (a tensor, a float array or a list of "
-                f"numbers), got an array of dtype {garr.dtype}"
-                + (" (it holds None or other objects)" if garr.dtype.kind == "O" else ""))
+        garr = (<TensorBase>hg)._data if isinstance(hg, TensorBase) else real_array(hg)
         if garr.shape != h._data.shape:
             raise errors.ShapeError(
                 f"head_grad has shape {tuple(garr.shape)} but the head it belongs to has "
@@ -298,6 +301,7 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
         st.recording = True
         try:
             grads, swept = run_backward(heads, hgs, True)
+            grads = [(v, _as_recorded(v, g)) for v, g in grads]
         finally:
             st.recording = was
         retain_graph = True
@@ -317,6 +321,31 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
             gbuf._slot = (<TensorBase>g)._slot
     if not retain_graph:
         free_swept(swept)
+
+
+cdef object _as_recorded(TensorBase v, object g):
+    """A create_graph gradient as a recorded function of its variable v.
+
+    A gradient that no recorded op produced is a constant: the rules of
+    linear and piecewise-linear ops (2 * x, x + 1, relu, abs, clip, indexing)
+    give constants, and a variable the heads do not reach gets none.
+    ``where(False, v, g)`` records it, with derivative zero, so
+    differentiating it again gives zeros instead of NotRecordedError.
+    (Called with recording on.)"""
+    cdef object arr
+    if isinstance(g, TensorBase) and (<TensorBase>g)._tape is not None:
+        return g
+    if not (v._leaf or v._tape is not None):
+        return g                           # nothing to record it against
+    if g is None:
+        arr = np.zeros(v._data.shape, dtype=v._data.dtype)
+    elif type(g) is float:
+        arr = _as_array(g, v._data.dtype == np.float32)
+    elif isinstance(g, TensorBase):
+        arr = (<TensorBase>g)._data
+    else:
+        arr = g
+    return _TG.where(np.zeros(v._data.shape, dtype=bool), v, new_tensor(arr, None))
 
 
 cdef int _write_grad(object buf, object g, bint add) except -1:
@@ -369,6 +398,8 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     st.recording = bool(create_graph)
     try:
         grads, swept = run_backward(heads, hgs, bool(create_graph), wanted=variables)
+        if create_graph:
+            grads = [_as_recorded(v, g) for v, g in zip(variables, grads)]
     finally:
         st.recording = was
     out = []

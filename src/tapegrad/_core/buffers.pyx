@@ -6,6 +6,9 @@ sweep.  Arrays allocated there are freed through it wherever they die; the
 user's own NumPy code is untouched.  ``set_limit(0)`` turns it off.
 """
 import os
+import warnings
+
+from tapegrad.errors import ConfigWarning
 
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_New
@@ -30,6 +33,7 @@ cdef extern from "numpy/arrayobject.h":
 
 cdef extern from "tg_buffers.h":
     size_t TG_BUF_MIN_BYTES
+    int tg_buf_init() noexcept
     void *tg_buf_malloc(void *ctx, size_t size) noexcept
     void *tg_buf_calloc(void *ctx, size_t nelem, size_t elsize) noexcept
     void *tg_buf_realloc(void *ctx, void *ptr, size_t size) noexcept
@@ -39,6 +43,10 @@ cdef extern from "tg_buffers.h":
     size_t tg_buf_cached_bytes() noexcept
     int tg_buf_cached_blocks() noexcept
     void tg_buf_clear() noexcept
+
+_rc = tg_buf_init()
+if _rc != 0:
+    raise OSError(_rc, "tapegrad: cannot register the buffer cache's fork handlers")
 
 cdef PyDataMem_Handler _handler
 strncpy(_handler.name, b"tapegrad_buffer_cache", 127)
@@ -111,13 +119,23 @@ def empty_cache():
 
 
 def _init_from_env():
+    """TAPEGRAD_BUFFER_CACHE_MB: the cache's limit in MiB (a number >= 0; 0
+    turns the cache off).  Anything else warns (errors.ConfigWarning) and
+    the default stays, as for TAPEGRAD_NUM_THREADS: a tuning knob never
+    stops ``import tapegrad``."""
     mb = os.environ.get("TAPEGRAD_BUFFER_CACHE_MB")
     if mb is None:
         return
     try:
         n = float(mb)
     except ValueError:
-        raise ValueError(f"TAPEGRAD_BUFFER_CACHE_MB must be a number of MiB, got {mb!r}") from None
+        n = float("nan")
+    if not 0 <= n * (1 << 20) < (1 << 62):          # also nan, inf
+        warnings.warn(
+            f"TAPEGRAD_BUFFER_CACHE_MB={mb!r} is not usable: it must be a number of MiB "
+            f">= 0 (e.g. 256; 0 turns the buffer cache off); using the default "
+            f"({limit() / (1 << 20):g} MiB).", ConfigWarning, stacklevel=2)
+        return
     set_limit(int(n * (1 << 20)))
 
 

@@ -167,6 +167,34 @@ cpdef object bind(Primitive prim, tuple args, dict params):
     return _generic(prim, args, params, st)
 
 
+# NumPy 1.x promoted by value where 0-d arrays take part (a float64 0-d
+# array beside a float32 array gave float32; a Python number beside 0-d
+# float32 gave float64).  API.md promises NumPy 2's rules (NEP 50): on NumPy
+# 1.x, the dispatch decides the result dtype from the operands' dtypes alone.
+NUMPY1 = int(np.__version__.split(".")[0]) < 2
+cdef bint _NUMPY1 = NUMPY1
+
+
+def _numpy1_operands(arrays):
+    """(operands, result dtype or None) as NumPy 2 would promote them."""
+    f32 = f64 = zero_d = False
+    for a in arrays:
+        if isinstance(a, (np.ndarray, np.generic)):
+            k = a.dtype.kind
+            if k == "f":
+                f32 = f32 or a.dtype == np.float32
+                f64 = f64 or a.dtype == np.float64
+                zero_d = zero_d or a.ndim == 0
+            elif k != "b":
+                return arrays, None         # integer operands: NumPy decides
+    if not (f32 or f64):
+        return arrays, None
+    if f32 and f64 and zero_d:
+        arrays = [a.astype(np.float64) if isinstance(a, (np.ndarray, np.generic))
+                  and a.dtype == np.float32 else a for a in arrays]
+    return arrays, np.dtype(np.float64 if f64 else np.float32)
+
+
 cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
     cdef list arrays = []
     cdef bint has_tensor = False
@@ -178,23 +206,32 @@ cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
             return _batch_hook(prim, args, p)
         else:
             arrays.append(a)
-    cdef bint big = buffers.any_big(arrays)
+    operands = arrays
+    want = None
+    if _NUMPY1:
+        operands, want = _numpy1_operands(arrays)
+    cdef bint big = buffers.any_big(operands)
     if big:
         # big temporaries come from (and go back to) the buffer cache
         previous = buffers.enter()
         try:
-            out = prim.forward(*arrays, **p)
+            out = prim.forward(*operands, **p)
         finally:
             buffers.leave(previous)
     else:
-        out = prim.forward(*arrays, **p)
+        out = prim.forward(*operands, **p)
+    if want is not None and prim.nout == 1:
+        out = np.asarray(out)
+        if out.dtype != want and out.dtype.kind == "f":
+            out = out.astype(want)
     if not has_tensor and st.array_mode:
         return out
     cdef TensorBase t
     if prim.nout == 1:
         if not cnp.PyArray_CheckExact(out):
             out = np.asarray(out)
-        res = new_tensor(out, None)
+        res = new_tensor(out, _aliased_version(out, args)
+                         if cnp.PyArray_BASE(<cnp.ndarray>out) != NULL else None)
     else:
         res = tuple([new_tensor(o if cnp.PyArray_CheckExact(o) else np.asarray(o), None)
                      for o in out])
@@ -221,6 +258,27 @@ cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
     return res
 
 
+cdef Version _aliased_version(object out, tuple args):
+    """A view's version counter is its base's: the counter of the tensor
+    operand whose memory ``out`` views (the same root array), or None.  So
+    writing through a reshape/transpose/broadcast view, or into its base,
+    after a graph saved the other, makes that backward raise."""
+    cdef object root = out
+    cdef object r
+    while cnp.PyArray_Check(root) and cnp.PyArray_BASE(<cnp.ndarray>root) != NULL \
+            and cnp.PyArray_Check(<object>cnp.PyArray_BASE(<cnp.ndarray>root)):
+        root = <object>cnp.PyArray_BASE(<cnp.ndarray>root)
+    for a in args:
+        if isinstance(a, TensorBase):
+            r = (<TensorBase>a)._data
+            while cnp.PyArray_Check(r) and cnp.PyArray_BASE(<cnp.ndarray>r) != NULL \
+                    and cnp.PyArray_Check(<object>cnp.PyArray_BASE(<cnp.ndarray>r)):
+                r = <object>cnp.PyArray_BASE(<cnp.ndarray>r)
+            if r is root:
+                return (<TensorBase>a)._ver
+    return None
+
+
 cdef void _record(Primitive prim, tuple args, list arrays, dict p, object res, list needs,
                   bint big, ThreadState st, bint plain) except *:
     cdef Tape tape = current_tape(st)
@@ -233,8 +291,8 @@ cdef void _record(Primitive prim, tuple args, list arrays, dict p, object res, l
         for o in outs:
             if buffers.is_big((<TensorBase>o)._data):
                 tape.big = True
-    if not prim.kernel:
-        tape.rules = True       # its backward runs Python rules (see quiet_enter)
+    if not prim.kernel or kernel_kind(prim.kernel) == K_ARRAY:
+        tape.rules = True       # its backward may run Python rules (see quiet_enter)
     in_slots = []
     xs = []
     versions = []
@@ -326,15 +384,15 @@ def record_function(fn, inputs, outputs):
 # function, which converts the operands as NumPy would.
 cdef dict _operators = {}
 cdef Primitive _p_add = None, _p_sub = None, _p_mul = None, _p_div = None, _p_pow = None
-cdef Primitive _p_neg = None
+cdef Primitive _p_neg = None, _p_matmul = None, _p_transpose = None
 cdef object _f_add = None, _f_sub = None, _f_mul = None, _f_div = None, _f_pow = None
 cdef object _f_neg = None, _f_matmul = None, _f_getitem = None, _f_abs = None
 
 
 def set_operator(str op, Primitive prim, object public):
     """Operator ``op`` ('add', 'sub', 'mul', 'div', 'pow', 'neg', 'abs',
-    'matmul', 'getitem') applies ``prim`` through ``public``."""
-    global _p_add, _p_sub, _p_mul, _p_div, _p_pow, _p_neg
+    'matmul', 'getitem', 'T') applies ``prim`` through ``public``."""
+    global _p_add, _p_sub, _p_mul, _p_div, _p_pow, _p_neg, _p_matmul, _p_transpose
     global _f_add, _f_sub, _f_mul, _f_div, _f_pow, _f_neg, _f_matmul, _f_getitem, _f_abs
     if op == "add":
         _p_add, _f_add = prim, public
@@ -351,7 +409,9 @@ def set_operator(str op, Primitive prim, object public):
     elif op == "abs":
         _f_abs = public
     elif op == "matmul":
-        _f_matmul = public
+        _p_matmul, _f_matmul = prim, public
+    elif op == "T":
+        _p_transpose = prim
     elif op == "getitem":
         _f_getitem = public
     else:
@@ -364,6 +424,18 @@ def operators():
     return dict(_operators)
 
 
+cdef inline bint _plain_operand(object x):
+    """A tensor, a float64/float32 ndarray or a Python float: an operand the
+    dispatch takes as it is (the public function would not convert it)."""
+    cdef int t
+    if isinstance(x, TensorBase):
+        return True
+    if cnp.PyArray_CheckExact(x):
+        t = cnp.PyArray_TYPE(<cnp.ndarray>x)
+        return t == cnp.NPY_DOUBLE or t == cnp.NPY_FLOAT
+    return type(x) is float
+
+
 cdef inline object _binop(Primitive prim, object public, object a, object b):
     cdef ThreadState st
     if prim is not None:
@@ -372,9 +444,38 @@ cdef inline object _binop(Primitive prim, object public, object a, object b):
             r = _scalar_call(prim, a, b, st)
             if r is not None:
                 return r
+        # arrays: straight to the dispatch; the public function's conversions
+        # and its clearer error (broadcasting) only where they are needed
+        if _plain_operand(a) and _plain_operand(b):
+            try:
+                return _generic(prim, (a, b), {}, st)
+            except ValueError:
+                pass
     if public is None:
         raise TypeError("tapegrad's operators are not set up: import tapegrad")
     return public(a, b)
+
+
+cdef inline bint _matrix(object x):
+    cdef object d = (<TensorBase>x)._data if isinstance(x, TensorBase) else x
+    cdef int t
+    if not cnp.PyArray_CheckExact(d) or cnp.PyArray_NDIM(<cnp.ndarray>d) != 2:
+        return False
+    t = cnp.PyArray_TYPE(<cnp.ndarray>d)
+    return t == cnp.NPY_DOUBLE or t == cnp.NPY_FLOAT
+
+
+cdef object _matmul_op(object a, object b):
+    """a @ b: 2-D float operands whose inner dimensions agree go straight to
+    the dispatch; the rest through the public function (1-D, stacks,
+    conversions, its errors)."""
+    cdef object da, db
+    if _p_matmul is not None and _matrix(a) and _matrix(b):
+        da = (<TensorBase>a)._data if isinstance(a, TensorBase) else a
+        db = (<TensorBase>b)._data if isinstance(b, TensorBase) else b
+        if cnp.PyArray_DIM(<cnp.ndarray>da, 1) == cnp.PyArray_DIM(<cnp.ndarray>db, 0):
+            return _generic(_p_matmul, (a, b), {}, state())
+    return _f_matmul(a, b)
 
 
 cdef class CoreTensor(TensorBase):
@@ -428,10 +529,15 @@ cdef class CoreTensor(TensorBase):
         return _binop(_p_pow, _f_pow, o, self)
 
     def __matmul__(self, o):
-        return _f_matmul(self, o)
+        return _matmul_op(self, o)
 
     def __rmatmul__(self, o):
-        return _f_matmul(o, self)
+        return _matmul_op(o, self)
+
+    @property
+    def T(self):
+        """The transpose (axes reversed), recorded."""
+        return _generic(_p_transpose, (self,), {"axes": None}, state())
 
     def __neg__(self):
         cdef ThreadState st

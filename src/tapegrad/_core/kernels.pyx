@@ -6,9 +6,14 @@ released.  Anything that does not fit (mixed dtypes, non-contiguous data,
 general broadcasting) returns None so the sweep falls back to the op's NumPy
 rule; the two forms are tested against each other.
 """
+import os
+import warnings
+
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t
+
+from tapegrad.errors import ConfigWarning
 
 cnp.import_array()
 
@@ -50,7 +55,7 @@ cdef extern from "tg_kernels.h":
         int fwd_loop
     const tg_kernel_info tg_kernel_table[]
     const int tg_kernel_count
-    int TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE
+    int TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE, TG_KIND_ARRAY
     int TG_R_X, TG_R_A, TG_R_B, TG_R_Y
     int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
     int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
@@ -94,7 +99,8 @@ class KernelInfo(tuple):
 
 
 #: The kinds of rows and the bits of ``reads`` (what a backward reads).
-UNARY, BINARY, CLIP, WHERE = TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE
+UNARY, BINARY, CLIP, WHERE, ARRAY = (TG_KIND_UNARY, TG_KIND_BINARY, TG_KIND_CLIP, TG_KIND_WHERE,
+                                     TG_KIND_ARRAY)
 READS_X, READS_A, READS_B, READS_Y = TG_R_X, TG_R_A, TG_R_B, TG_R_Y
 
 #: row name -> KernelInfo, read from the C table (the op registry refers to
@@ -146,6 +152,7 @@ cdef extern from "tg_parallel.h":
     int tg_parallel_threads() nogil
     void tg_parallel_set_threads(int n) nogil
     tg_pintp TG_PAR_MIN
+    int TG_PAR_MAX_THREADS
 
 # One struct per loop shape; a range function runs the C kernel on elements
 # [start, stop) (a stride-0 operand stays at its one value).
@@ -358,6 +365,37 @@ def set_num_threads(int n):
     if n < 1:
         raise ValueError(f"set_num_threads needs n >= 1, got {n}")
     tg_parallel_set_threads(n)
+
+
+def _threads_from_env():
+    """TAPEGRAD_NUM_THREADS: a whole number >= 1 (at most TG_PAR_MAX_THREADS
+    are used).  csrc/tg_parallel.c reads it with atoi, which took "3abc" as
+    3 and ignored "abc" without a word; anything but a whole number >= 1
+    warns (errors.ConfigWarning) and the default (the CPUs this process may
+    run on) applies, as for TAPEGRAD_BUFFER_CACHE_MB."""
+    value = os.environ.get("TAPEGRAD_NUM_THREADS")
+    if value is None:
+        return
+    try:
+        ok = int(value.strip()) >= 1
+    except ValueError:
+        ok = False
+    if ok:
+        return
+    try:
+        default = len(os.sched_getaffinity(0))
+    except AttributeError:                  # not on Linux
+        default = os.cpu_count() or 1
+    default = max(1, min(default, TG_PAR_MAX_THREADS))
+    warnings.warn(
+        f"TAPEGRAD_NUM_THREADS={value!r} is not usable: it must be a whole number >= 1 "
+        f"(threads a big elementwise kernel is split over, at most {TG_PAR_MAX_THREADS}); "
+        f"using the default ({default}, the CPUs this process may run on).",
+        ConfigWarning, stacklevel=2)
+    tg_parallel_set_threads(default)
+
+
+_threads_from_env()
 
 
 #: Loops shorter than this run on the calling thread alone.
@@ -686,3 +724,50 @@ def _scalar_bwd(int kid, bint f32, double g, double a, double b, double y):
     if scalar_bwd(kid, f32, g, a, b, y, &ga, &gb) != 0:
         return None
     return ga, gb
+
+
+# ---- forwards the dispatch calls on every op: in C, not Python functions -------
+cdef class SplitUfunc:
+    """NumPy's ``ufunc`` as an op's forward, with its loop split over the
+    cores when an operand is big (ufunc_split: the same loop, so the same
+    bits); a plain ufunc call otherwise.  A Python number stays a weak
+    scalar (the array's dtype)."""
+    cdef readonly object ufunc
+    cdef readonly str __name__
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+        self.__name__ = ufunc.__name__
+
+    def __call__(self, *xs):
+        cdef object big = None
+        for x in xs:
+            if cnp.PyArray_CheckExact(x) and cnp.PyArray_SIZE(<cnp.ndarray>x) >= TG_PAR_MIN:
+                big = x
+                break
+        if big is not None and tg_parallel_threads() >= 2:
+            ops = tuple([x if cnp.PyArray_CheckExact(x) else np.asarray(x, dtype=big.dtype)
+                         for x in xs])
+            y = ufunc_split(self.ufunc, ops)
+            if y is not None:
+                return y
+        return self.ufunc(*xs)
+
+
+def array_transpose(object x, object axes):
+    """np.transpose(x, axes) through the C API (a view)."""
+    cdef cnp.PyArray_Dims perm
+    cdef cnp.npy_intp buf[32]
+    cdef Py_ssize_t i, n
+    if not cnp.PyArray_Check(x):
+        return np.transpose(x, axes)
+    if axes is None:
+        return cnp.PyArray_Transpose(<cnp.ndarray>x, NULL)
+    n = len(axes)
+    if n > 32:
+        return np.transpose(x, axes)
+    for i in range(n):
+        buf[i] = axes[i]
+    perm.ptr = buf
+    perm.len = <int>n
+    return cnp.PyArray_Transpose(<cnp.ndarray>x, &perm)

@@ -53,11 +53,12 @@ cnp.import_array()
 RECORDING, LEVELS, OBSERVED = 1, 2, 4
 cdef int M_RECORDING = 1, M_LEVELS = 2, M_OBSERVED = 4
 cdef int K_UNARY = _kernels.UNARY, K_BINARY = _kernels.BINARY
-cdef int K_CLIP = _kernels.CLIP, K_WHERE = _kernels.WHERE
+cdef int K_CLIP = _kernels.CLIP, K_WHERE = _kernels.WHERE, K_ARRAY = _kernels.ARRAY
 cdef int R_A = _kernels.READS_A, R_B = _kernels.READS_B, R_Y = _kernels.READS_Y
 
-# Pending signals (Ctrl-C) are looked at every this many nodes of a sweep.
-cdef Py_ssize_t SIGNAL_EVERY = 4096
+# Pending signals (Ctrl-C) are looked at every this many nodes of a sweep
+# (a check costs a few ns when none is pending).
+cdef Py_ssize_t SIGNAL_EVERY = 256
 
 
 # ---- what a node keeps -------------------------------------------------------
@@ -794,7 +795,7 @@ cdef class Tape:
                 if g_ins is _PASS:              # add: the gradient itself, shared
                     g_ins = (g_outs[0] if needs[0] else None, g_outs[0] if needs[1] else None)
                 elif g_ins is not None:
-                    fresh = True
+                    fresh = _native_fresh
             if g_ins is None:
                 g_ins = runner.run_rule(self, i, rec, g_outs, needs, B)
             for j in range(nd.n_in):
@@ -811,7 +812,10 @@ cdef class Tape:
                 # A kernel's output is fresh and ours, and so is anything
                 # sum_to derives from it; a rule's output may alias.
                 if not native or g.shape != shape or g.dtype != dtype:
-                    g = runner.sum_to(g, shape, dtype, B)
+                    if native and runner is DEFAULT_RUNNER and cnp.PyArray_Check(g):
+                        g = _reduce_to(g, shape, dtype)
+                    else:
+                        g = runner.sum_to(g, shape, dtype, B)
                 if native:
                     if not cnp.PyArray_CheckExact(g):
                         g = np.asarray(g)       # NumPy returns scalars from 0-d math
@@ -950,6 +954,72 @@ cdef class _Grads:
 
 _PASS = object()
 cdef int K_ADD = _kernels.KERNEL_IDS["add"]
+cdef int K_MATMUL = _kernels.KERNEL_IDS["matmul"]
+cdef int K_TRANSPOSE = _kernels.KERNEL_IDS["transpose"]
+cdef int K_RESHAPE = _kernels.KERNEL_IDS["reshape"]
+# Whether the arrays _native returned are new (the sweep may then write into
+# them) or views of the gradient it was given (transposed, reshaped).
+cdef bint _native_fresh = True
+cdef object _add_reduce = np.add.reduce
+
+
+cdef object _reduce_to(object g, tuple shape, object dtype):
+    """g summed back to ``shape`` over its broadcast axes (the leading extra
+    ones, and those where shape has 1), and cast to ``dtype``: the engine's
+    one place that undoes broadcasting, on arrays."""
+    cdef Py_ssize_t nd = cnp.PyArray_NDIM(<cnp.ndarray>g), n = len(shape)
+    cdef Py_ssize_t lead = nd - n, i
+    if lead < 0:
+        raise errors.ShapeError(f"cannot sum a gradient of shape {g.shape} to shape {shape}")
+    axes = list(range(lead))
+    for i in range(n):
+        if shape[i] == 1 and cnp.PyArray_DIM(<cnp.ndarray>g, lead + i) != 1:
+            axes.append(lead + i)
+    if axes:
+        g = _add_reduce(g, axis=tuple(axes))
+    if g.shape != shape:
+        g = g.reshape(shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+cdef object _array_rule(int kid, tuple rec, object g, tuple needs):
+    """The whole-array rules (rows TG_ARRAY of csrc/tg_kernels.def) through
+    NumPy's C API, or None where they do not apply (the entry's Python rule
+    then runs): the matrix product of 2-D operands, transpose, reshape."""
+    global _native_fresh
+    cdef object a, b, ga = None, gb = None
+    cdef dict p
+    if kid == K_TRANSPOSE:
+        p = rec[1]
+        axes = p["axes"] if p is not None else None
+        _native_fresh = False                       # a view of g
+        if axes is None:
+            return (cnp.PyArray_Transpose(<cnp.ndarray>g, NULL),)
+        inv = [0] * len(axes)
+        for i, ax in enumerate(axes):
+            inv[ax] = i
+        return (g.transpose(inv),)
+    if kid == K_RESHAPE:
+        _native_fresh = False                       # a view of g where it can be
+        return (g.reshape(rec[2][0].shape),)
+    if kid == K_MATMUL:
+        a = _arr(rec[2][0], g)
+        b = _arr(rec[2][1], g)
+        if (a is None or b is None or not cnp.PyArray_Check(g)
+                or cnp.PyArray_NDIM(<cnp.ndarray>a) != 2 or cnp.PyArray_NDIM(<cnp.ndarray>b) != 2
+                or cnp.PyArray_NDIM(<cnp.ndarray>g) != 2
+                or cnp.PyArray_TYPE(<cnp.ndarray>a) != cnp.PyArray_TYPE(<cnp.ndarray>b)
+                or cnp.PyArray_TYPE(<cnp.ndarray>g) != cnp.PyArray_TYPE(<cnp.ndarray>a)):
+            return None
+        if needs[0]:
+            ga = cnp.PyArray_MatrixProduct(g, cnp.PyArray_Transpose(<cnp.ndarray>b, NULL))
+        if needs[1]:
+            gb = cnp.PyArray_MatrixProduct(cnp.PyArray_Transpose(<cnp.ndarray>a, NULL), g)
+        _native_fresh = True
+        return (ga, gb)
+    return None
 
 
 cdef object _native(int kid, tuple rec, object g, tuple needs, object donor, object acc_a,
@@ -957,11 +1027,15 @@ cdef object _native(int kid, tuple rec, object g, tuple needs, object donor, obj
     """The node's C kernel on raw arrays, or None when it does not apply;
     _PASS for add, whose inputs both receive g unchanged (no copy: the sweep
     never writes in place into a buffer it does not own)."""
+    global _native_fresh
     if g is None:
         return None
     if kid == K_ADD:
         return _PASS
     cdef int kind = kernel_kind(kid)
+    if kind == K_ARRAY:
+        return _array_rule(kid, rec, g, needs)
+    _native_fresh = True
     xs = rec[2]
     out = rec[3]
     if kind == K_UNARY:

@@ -33,7 +33,7 @@ as tuples.
 import numpy as np
 
 from .._core import tape as _tape
-from .._core.arrays import to_array
+from .._core.arrays import as_float_dtype, to_array
 from .._core.kernels import KERNELS, READS_A, READS_B, READS_Y
 from .._core.tape import Meta, Primitive, TensorBase  # noqa: F401  (Meta: see rules)
 
@@ -61,7 +61,7 @@ class Composite:
     """A public function built from primitives (mean, softmax, var...): no
     rules of its own; its derivatives are its primitives'."""
 
-    def __init__(self, name, fn, namespace="", method=None):
+    def __init__(self, name, fn, namespace="", method=None, numpy=None):
         self.name = name
         self.namespace = namespace
         self.public = fn
@@ -69,6 +69,9 @@ class Composite:
         self.grammar = ()
         self.internal = False
         self.fold = None
+        # the NumPy function with the same signature, which the array
+        # backend calls directly (default: NumPy's function of that name)
+        self.numpy = numpy if numpy is not None else _numpy_function(name, namespace)
 
     def __repr__(self):
         return f"<composite {self.namespace + '.' if self.namespace else ''}{self.name}>"
@@ -168,9 +171,7 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     prim.latex = latex
     prim.fold = fold
     if numpy is None and public is not None:
-        mod = getattr(np, namespace) if namespace in ("linalg", "fft") else (np if not namespace
-                                                                             else None)
-        numpy = getattr(mod, name, None) if mod is not None else None
+        numpy = _numpy_function(name, namespace)
     prim.numpy = numpy
     if public is not None:
         public.__name__ = name
@@ -180,12 +181,22 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     return register(prim)
 
 
-def composite(name, namespace="", method=None):
-    """Decorator: register a public function built from primitives."""
+def composite(name, namespace="", method=None, numpy=None):
+    """Decorator: register a public function built from primitives.
+    ``numpy``: as for primitive()."""
     def deco(fn):
-        register(Composite(name, fn, namespace, name if method is True else method))
+        register(Composite(name, fn, namespace, name if method is True else method, numpy))
         return fn
     return deco
+
+
+def _numpy_function(name, namespace):
+    """NumPy's function ``name`` in ``namespace`` ('' or 'linalg'), or None.
+    Not for 'fft': NumPy's transforms return complex arrays where tg.fft's
+    return real and imaginary parts on a trailing axis, so they are never
+    the same function (an entry may still name one explicitly)."""
+    mod = {"": np, "linalg": np.linalg}.get(namespace)
+    return getattr(mod, name, None) if mod is not None else None
 
 
 def _linear_jvp(name, namespace):
@@ -206,12 +217,58 @@ def public_entries(namespace=""):
 # ---- operands ------------------------------------------------------------------
 def arg(x):
     """A public function's array operand: tensors (and batches) as they are,
+    a list or tuple holding tensors stacked (recorded, see ``as_tensor``),
     anything else a float32/float64 array (integers become float64)."""
     if isinstance(x, TensorBase) or type(x) is np.ndarray and x.dtype.kind == "f":
         return x
     if _tape.is_batched(x):
         return x
+    if (type(x) is list or type(x) is tuple) and holds_tensor(x):
+        return _stack_nested(x)
     return to_array(x, copy=False)
+
+
+def holds_tensor(seq):
+    """Whether a (nested) list or tuple holds a tensor or a batch."""
+    for e in seq:
+        t = type(e)
+        if t is float or t is int:
+            continue
+        if isinstance(e, TensorBase) or _tape.is_batched(e):
+            return True
+        if (t is list or t is tuple) and holds_tensor(e):
+            return True
+    return False
+
+
+def _stack_nested(x):
+    """Nested lists holding tensors as one recorded tensor: each level a
+    ``stack`` of its pieces, numbers and arrays as constants (the dtype is
+    NumPy's for the values: float32 only when every piece is float32)."""
+    if (type(x) is list or type(x) is tuple) and holds_tensor(x):
+        return REGISTRY["stack"].public([_stack_nested(e) for e in x])
+    if isinstance(x, TensorBase) or _tape.is_batched(x):
+        return x
+    return to_array(x, copy=False)
+
+
+def as_tensor(data, dtype=None, copy=True):
+    """``data`` as a recorded tensor when it is a tensor or a (nested) list or
+    tuple holding tensors, else None (plain data: the caller converts it).
+    A tensor is copied (``copy``) or returned as it is, a list stacked, then
+    cast to ``dtype``: every step recorded, so no gradient is dropped."""
+    if isinstance(data, TensorBase):
+        t = REGISTRY["copy"].public(data) if copy and (
+            dtype is None or np.dtype(dtype) == data._data.dtype) else data
+    elif (type(data) is list or type(data) is tuple) and holds_tensor(data):
+        t = _stack_nested(data)
+    else:
+        return None
+    if dtype is not None:
+        dt = as_float_dtype(dtype)
+        if t._data.dtype != dt:
+            t = REGISTRY["cast"].public(t, dt)
+    return t
 
 
 _tape.set_arg_converter(arg)
@@ -249,10 +306,12 @@ def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, labe
     sv, save_out = _saves(saves, nin)
 
     def vjp(B, g, xs, out, p, needs):
+        xs = _in_dtype(B, xs, g.dtype)
         return tuple(_mul_opt(g, partials[i](B, xs, out, p)) if needs[i] else None
                      for i in range(nin))
 
     def jvp(B, ts, xs, out, p):
+        xs = _in_dtype(B, xs, out.dtype)
         acc = None
         for i in range(nin):
             if ts[i] is None:
@@ -268,6 +327,27 @@ def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, labe
                      numpy=numpy, doc=doc, fold=fold)
     prim.partials = tuple(partials)
     return prim
+
+
+def _in_dtype(B, xs, dtype):
+    """The operands in the result's dtype, for the partials: float32 rounding
+    must not enter a float64 derivative (1/b of a float32 constant b in
+    d(a/b)/da, log(a) of a float32 base in d(a**b)/db were float32-accurate)."""
+    for x in xs:
+        dt = getattr(x, "dtype", dtype)
+        if dt != dtype and type(x) is not Meta:
+            break
+    else:
+        return xs                       # the common case: one dtype
+    out = []
+    for x in xs:
+        if type(x) is Meta or getattr(x, "dtype", dtype) == dtype:
+            out.append(x)
+        elif B.native:
+            out.append(np.asarray(x, dtype=dtype))
+        else:
+            out.append(B.cast(x, dtype))
+    return tuple(out)
 
 
 def out_shape(xs, out):

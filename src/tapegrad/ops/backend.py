@@ -141,7 +141,9 @@ def rule_operand(a, dtype):
 
 
 def push_tangents(prim, args, p, res):
-    """Give ``res`` the tangent of every open level its operands carry."""
+    """Give ``res`` (a tensor, or a tuple of them for a primitive with several
+    outputs, whose jvp rule then returns a tuple with None for an output with
+    zero tangent) the tangent of every open level its operands carry."""
     st = _tape.get_state()
     levels = set()
     for a in args:
@@ -149,11 +151,9 @@ def push_tangents(prim, args, p, res):
             levels.update(L for L in a._tangents if L <= st.max_level and L in st.open_levels)
     if not levels:
         return
-    if isinstance(res, tuple):
-        raise errors.GraphError(
-            f"forward mode (tg.jvp) through '{prim.name}', which has several outputs, is not "
-            f"supported yet: use reverse mode (tg.vjp, jacobian(mode='rev')).")
-    dtype = res._data.dtype
+    multi = isinstance(res, tuple)
+    outs = res if multi else (res,)
+    dtype = outs[0]._data.dtype
     args = tuple(rule_operand(a, dtype) for a in args)
     # Outer levels first: an inner level's rule may read the output (exp from
     # exp(x)), which must already carry the outer levels' tangents.
@@ -168,13 +168,16 @@ def push_tangents(prim, args, p, res):
             st.max_level = saved
         if t is None:
             continue
-        if not isinstance(t, TensorBase):
-            t = wrap(np.asarray(t, dtype=dtype))
-        if t.shape != res.shape:
-            t = TG.broadcast_to(t, res.shape)
-        if res._tangents is None:
-            res._tangents = {}
-        res._tangents[L] = t
+        for o, to in zip(outs, t if multi else (t,)):
+            if to is None:
+                continue
+            if not isinstance(to, TensorBase):
+                to = wrap(np.asarray(to, dtype=o._data.dtype))
+            if to.shape != o.shape:
+                to = TG.broadcast_to(to, o.shape)
+            if o._tangents is None:
+                o._tangents = {}
+            o._tangents[L] = to
 
 
 _tape.set_hooks(tangents=push_tangents)

@@ -13,9 +13,9 @@ values a node saved, constants), which are the same for every example.
 functions on arrays: a primitive applied to a Batched operand runs its
 entry's batching rule (``batch``: a rule, ``ELEMENTWISE`` or ``LOOP``), so the
 rules of the registry run on batches unchanged.  What cannot be expressed on
-a batch (``B.raw`` of a batched value, an index whose advanced parts are
-split, a custom Function's backward) raises ``Unbatchable``; the sweep
-runner then runs that one rule per example on ``NP``.
+a batch (``B.raw`` of a batched value, a custom Function's backward) raises
+``Unbatchable``; the sweep runner then runs that one rule per example on
+``NP``.
 
 The seed, the identity, starts as a ``OneHot`` (example k is d[k] times the
 k-th unit array), which elementwise rules keep in O(n) until one needs the
@@ -63,10 +63,6 @@ class Batched:
     @staticmethod
     def spread(x, n):
         return _spread(x, n)
-
-    @staticmethod
-    def batch_index(idx):
-        return _batch_index(idx)
 
     @staticmethod
     def reshaped(x, shape):
@@ -305,28 +301,6 @@ def _axes(axis, nd):
     return tuple(int(a) % nd + 1 for a in axis)
 
 
-def _advanced(i):
-    return isinstance(i, (np.ndarray, list)) and not (isinstance(i, np.ndarray) and i.ndim == 0
-                                                      and i.dtype != bool)
-
-
-def _batch_index(idx):
-    """The index of one example as an index of the batched array.
-
-    Prepending a full slice is exact unless NumPy would move the advanced
-    dimensions to the front (advanced indices separated by a slice): then the
-    batch axis would no longer lead."""
-    idx = idx if isinstance(idx, tuple) else (idx,)
-    arrays = [k for k, i in enumerate(idx) if _advanced(i)]
-    if arrays:
-        # with an array present, integers are advanced indices too
-        adv = [k for k, i in enumerate(idx)
-               if _advanced(i) or isinstance(i, (int, np.integer, bool, np.bool_))]
-        if adv[-1] - adv[0] + 1 != len(adv):
-            raise Unbatchable("advanced indices separated by a slice")
-    return (slice(None),) + idx, bool(arrays)
-
-
 def _batch_of(xs):
     for x in xs:
         if isinstance(x, Batched):
@@ -412,10 +386,14 @@ def _elementwise(prim, args, p):
 
 
 def _looped(prim, args, p):
-    """A primitive without a batching rule (declared LOOP): once per example."""
+    """A primitive without a batching rule (declared LOOP): once per example
+    (a tuple of batches for a primitive with several outputs)."""
     n = _batch_of(args)
     rows = [prim.forward(*[a.v[k] if isinstance(a, Batched) else a for a in args], **p)
             for k in range(n)]
+    if prim.nout != 1:
+        return tuple(Batched(np.stack([np.asarray(r[j]) for r in rows]))
+                     for j in range(prim.nout))
     return Batched(np.stack([np.asarray(r) for r in rows]))
 
 
@@ -514,20 +492,38 @@ class BatchRunner(Runner):
 def batched_jvp(prim, ts, xs, out, p, n):
     """The tangent of ``prim``'s output for a batch of input tangents ``ts``
     (Batched or None) at primal arrays ``xs``/``out``: BATCH, or NP once per
-    example for a rule BATCH cannot run.  None when the tangent is zero."""
+    example for a rule BATCH cannot run.  None when the tangent is zero.  For
+    a primitive with several outputs ``out`` is a tuple and so is the result
+    (None for an output with zero tangent)."""
+    multi = prim.nout != 1
     try:
         with np.errstate(all="ignore"):
             t = prim.jvp(BATCH, ts, xs, out, p)
         if t is None:
             return None
-        if not isinstance(t, Batched):
-            t = Batched(_spread(t, n))          # independent of the tangents
+        # an output tangent independent of the tangents: the same for every example
+        t = tuple(tk if tk is None or isinstance(tk, Batched) else Batched(_spread(tk, n))
+                  for tk in (t if multi else (t,)))
     except Unbatchable:
         with np.errstate(all="ignore"):
-            t = _stacked([prim.jvp(NP, [s.v[k] if isinstance(s, Batched) else s for s in ts],
-                                   xs, out, p) for k in range(n)])
-        if t is None:
-            return None
+            rows = [prim.jvp(NP, [s.v[k] if isinstance(s, Batched) else s for s in ts],
+                             xs, out, p) for k in range(n)]
+        if multi:
+            t = tuple(_stacked([None if r is None else r[j] for r in rows])
+                      for j in range(prim.nout))
+        else:
+            t = (_stacked(rows),)
+    outs = out if multi else (out,)
+    t = tuple(None if tk is None else _fit(tk, o) for tk, o in zip(t, outs))
+    if multi:
+        return None if all(tk is None for tk in t) else t
+    return t[0]
+
+
+def _fit(t, out):
+    """A batched tangent with its output's per-example shape (and dtype)."""
     if t.shape != out.shape:
         t = BATCH.broadcast_to(t, out.shape)
+    if _tape.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
+        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _tape.NUMPY1
     return t

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import errors
 from .._core.arrays import to_array
-from .._core.kernels import KERNELS, PARALLEL_MIN, ufunc_split, unary_fwd
+from .._core.kernels import KERNELS, SplitUfunc, unary_fwd
 from .._core.tape import TensorBase, call1, is_batched
 from ._registry import (ELEMENTWISE, MINUS_ONE, ONE, REGISTRY, arg, composite, elementwise,
                         primitive, public_entries)
@@ -35,27 +35,9 @@ def _native(name, numpy_fn):
 
 def _split(ufunc):
     """Forward through NumPy's own loop for ``ufunc``, split over the cores
-    when an operand is big (kernels.ufunc_split: the same loop, so the same
-    bits); a plain ufunc call otherwise.  A Python number stays a weak
-    scalar (the array's dtype)."""
-
-    def forward(*xs):
-        big = None
-        for x in xs:
-            if type(x) is np.ndarray and x.size >= PARALLEL_MIN:
-                big = x
-                break
-        if big is not None:
-            ops = tuple(x if type(x) is np.ndarray else np.asarray(x, dtype=big.dtype)
-                        for x in xs)
-            y = ufunc_split(ufunc, ops)
-            if y is not None:
-                return y
-        return ufunc(*xs)
-
-    forward.__name__ = ufunc.__name__
-    forward.ufunc = ufunc
-    return forward
+    when an operand is big (kernels.SplitUfunc, in C: the dispatch calls it
+    on every op)."""
+    return SplitUfunc(ufunc)
 
 
 def _c(B, arr):
@@ -105,7 +87,7 @@ def _const(x, ref):
         if x.dtype.kind not in "fbiu":
             raise errors.DTypeError(f"cannot combine a tensor with an array of dtype {x.dtype}")
         return x
-    return to_array(x, copy=False)
+    return arg(x)       # lists holding tensors are stacked (recorded), not made constants
 
 
 def _check_broadcast(name, a, b):
@@ -122,10 +104,16 @@ def _check_broadcast(name, a, b):
 
 
 def _binary_public(name):
+    prim = []                   # filled in once the entry exists
+
     def f(a, b):
         a, b = _operands(a, b)
-        _check_broadcast(name, a, b)
-        return REGISTRY[name](a, b)
+        try:
+            return prim[0](a, b)
+        except ValueError:
+            _check_broadcast(name, a, b)    # a clearer error when that is the cause
+            raise
+    f.prim = prim
     f.__doc__ = (f"Elementwise {name} of two operands (tensors, arrays or numbers), "
                  f"broadcast as NumPy does; recorded and differentiable.")
     return f
@@ -143,10 +131,13 @@ def unary(name, forward, d, saves="x", public=True, method=True, **kw):
 
 def binary(name, forward, da, db, saves="ab", **kw):
     """An elementwise binary entry: ``da(B, a, b, y)``, ``db(...)`` its partials."""
-    return elementwise(name, forward,
+    f = _binary_public(name)
+    prim = elementwise(name, forward,
                        [lambda B, xs, y, p: da(B, xs[0], xs[1], y),
                         lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
-                       nin=2, saves=saves, public=_binary_public(name), **kw)
+                       nin=2, saves=saves, public=f, **kw)
+    f.prim.append(prim)
+    return prim
 
 
 # ---- unary ---------------------------------------------------------------------
@@ -180,7 +171,13 @@ unary("abs", np.abs, lambda B, x, y: _c(B, np.sign(np.nan_to_num(B.raw(x)))), ke
 # x > 37 in float64, where the derivative is e^-x)
 unary("sigmoid", _native("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x))),
       lambda B, x, y: y * B.sigmoid(-x), saves="xy", kernel=True, grammar=True,
-      dlabels=("{y} * (1 - {y})",), latex="\\sigma")
+      dlabels=("{y} * (1 - {y})",), latex="\\sigma",
+      doc="""Elementwise logistic sigmoid 1 / (1 + exp(-x)), computed without
+    overflow or cancellation in either tail (sigmoid(-20) in float32 is
+    2.06e-9, not 0), so ``log(sigmoid(x))`` is finite with gradient
+    1 - sigmoid(x).  The derivative sigma(x) sigma(-x) is relatively accurate
+    everywhere (also for x > 0, where y (1 - y) cancels).  For softplus
+    log(1 + exp(x)) at any x write ``tg.maximum(x, 0) + tg.log1p(tg.exp(-tg.abs(x)))``.""")
 unary("relu", _native("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False)),
       lambda B, x, y: _c(B, (B.raw(x) > 0).astype(B.raw(x).dtype)), kernel=True)
 
@@ -197,10 +194,25 @@ def _clip_mask(B, xs, y, p):
     return _c(B, ((x >= lo) & (x <= hi)).astype(x.dtype))
 
 
+def _bound(b):
+    """A clip bound: a number or an array (constants); a tensor's values, or
+    TypeError when it is being differentiated (clip has no gradient for its
+    bounds: tg.minimum(tg.maximum(x, lo), hi) has)."""
+    if isinstance(b, (int, float)):
+        return float(b)
+    if isinstance(b, TensorBase):
+        if b._leaf or b._tape is not None or b._tangents:
+            raise errors.NotDifferentiableError(
+                "clip: its bounds are constants, and this one is a tensor being "
+                "differentiated; use tg.minimum(tg.maximum(x, lo), hi) for bounds with a "
+                "gradient.")
+        return b._data
+    return b
+
+
 def clip(x, a_min=None, a_max=None):
     """Clip to [a_min, a_max]; the gradient passes on the closed interval."""
-    lo = float(a_min) if isinstance(a_min, (int, float)) else a_min
-    hi = float(a_max) if isinstance(a_max, (int, float)) else a_max
+    lo, hi = _bound(a_min), _bound(a_max)
     x = x if isinstance(x, TensorBase) else arg(x)
     return REGISTRY["clip"](x, lo=lo, hi=hi)
 
@@ -225,8 +237,12 @@ binary("divide", _split(np.true_divide), lambda B, a, b, y: 1.0 / b,
 def _pow_da(B, a, b, y):
     zero_exp = B.raw(b) == 0
     if np.any(zero_exp):
-        # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf.
-        return B.where(np.broadcast_to(zero_exp, y.shape), 0.0, b * B.power(a, b - 1.0))
+        # d/da a^0 = 0, also at a = 0 where b * a^(b-1) would be 0 * inf; the
+        # base is 1 there in the branch not taken, so its own derivative (the
+        # next order) is not 0 * inf either.  Whole exponents thus get JAX's
+        # integer-power derivatives at every order (0 ** 0: all zero).
+        safe = B.where(zero_exp, 1.0, a)
+        return B.where(np.broadcast_to(zero_exp, y.shape), 0.0, b * B.power(safe, b - 1.0))
     return b * B.power(a, b - 1.0)
 
 
@@ -285,10 +301,14 @@ def _where_jvp(B, ts, xs, out, p):
     return B.where(np.broadcast_to(p["cond"], out.shape), ta, tb)
 
 
-def where(cond, a, b):
+_NOT_GIVEN = object()
+
+
+def where(cond, a=_NOT_GIVEN, b=_NOT_GIVEN):
     """Elementwise ``a`` where ``cond`` else ``b``; the gradient flows to the
     branch that was taken.  ``cond`` is constant (a bool array or a
-    comparison of tensors, never differentiated).
+    comparison of tensors, never differentiated).  ``where(cond)`` alone is
+    NumPy's ``nonzero(cond)``: a tuple of plain integer arrays.
 
     The branch not taken still runs: if it is not finite there (``sqrt`` of
     a negative number), its gradient is NaN times 0 = NaN.  Make both
@@ -298,6 +318,10 @@ def where(cond, a, b):
         y = tg.where(x > 0, tg.sqrt(safe), 0.0)
     """
     c = cond._data if isinstance(cond, TensorBase) else cond
+    if a is _NOT_GIVEN and b is _NOT_GIVEN:
+        return np.nonzero(np.asarray(c))
+    if a is _NOT_GIVEN or b is _NOT_GIVEN:
+        raise ValueError("where: either both or neither of x and y should be given")
     c = np.asarray(c, dtype=bool)
     a, b = _operands(a, b)
     return REGISTRY["where"](a, b, cond=c)
@@ -549,7 +573,7 @@ def _copysign_da(B, a, b):
 binary("copysign", _split(np.copysign), lambda B, a, b, y: _c(B, _copysign_da(B, a, b)),
        lambda B, a, b, y: 0.0, kernel=True, label="copysign({0}, {1})")
 REGISTRY["copysign"].public.__doc__ = (
-    "|a| with the sign of b (NumPy's ``copysign``); d/da is +-1 (0 at a = 0, a kink, "
+    "``abs(a)`` with the sign of ``b`` (NumPy's ``copysign``); d/da is +-1 (0 at a = 0, a kink, "
     "as abs), d/db is 0.")
 
 

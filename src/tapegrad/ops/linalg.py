@@ -1,5 +1,5 @@
 """matmul (NumPy semantics, including 1-D operands and batch broadcasting);
-dot and outer built on it.
+outer built on it (dot and the other contractions: ops/contractions.py).
 
 The reverse rule promotes 1-D operands the way matmul does and leaves batch
 broadcasting to the engine.  The batching rule keeps the batch axis first
@@ -78,22 +78,9 @@ def matmul(a, b):
     return REGISTRY["matmul"](a, b)
 
 
-primitive("matmul", lambda a, b: np.matmul(a, b), _matmul_vjp, _matmul_jvp, nin=2,
+primitive("matmul", np.matmul, _matmul_vjp, _matmul_jvp, nin=2,
           saves=(0, 1), label="{0} @ {1}", batch=_matmul_batch, public=matmul, method=True,
-          operator="matmul")
-
-
-@composite("dot", method=True)
-def dot(a, b):
-    """NumPy's dot for 0-, 1- and 2-D operands."""
-    a, b = _operands(a, b)
-    if len(a.shape) == 0 or len(b.shape) == 0:
-        return REGISTRY["multiply"].public(a, b)
-    if len(a.shape) > 2 or len(b.shape) > 2:
-        raise errors.ShapeError(
-            f"dot of operands with shapes {tuple(a.shape)} and {tuple(b.shape)}: tapegrad's "
-            f"dot takes 0-, 1- and 2-D operands; use tg.matmul for stacks of matrices.")
-    return matmul(a, b)
+          operator="matmul", kernel=True)
 
 
 @composite("outer", method=True)

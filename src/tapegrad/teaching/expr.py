@@ -118,6 +118,7 @@ def parse(text):
     if "\n" in src or "\r" in src:
         raise ExprError("the expression must be on one line", text)
     text = src
+    _check_brackets(text)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
@@ -144,6 +145,39 @@ def parse(text):
     expr.positions = pos
     check_bare_functions(expr)
     return expr
+
+
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def _check_brackets(text):
+    """Unbalanced brackets, reported here rather than by ``ast``: Python's own
+    message for them changed between versions (3.9 said 'unexpected EOF
+    while parsing' for what 3.10 calls "'(' was never closed")."""
+    stack = []                  # (bracket, column) of each open bracket
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":         # skip a string literal (rejected later anyway)
+            j = i + 1
+            while j < len(text) and text[j] != ch:
+                j += 2 if text[j] == "\\" else 1
+            if j >= len(text):
+                return          # unterminated: ast says so
+            i = j
+        elif ch in "([{":
+            stack.append((ch, i))
+        elif ch in _CLOSING:
+            if not stack:
+                raise ExprError(f"syntax error: unmatched '{ch}'", text, i)
+            opening, col = stack.pop()
+            if opening != _CLOSING[ch]:
+                raise ExprError(f"syntax error: closing parenthesis '{ch}' does not match "
+                                f"opening parenthesis '{opening}'", text, i)
+        i += 1
+    if stack:
+        opening, col = stack[-1]
+        raise ExprError(f"syntax error: '{opening}' was never closed", text, col)
 
 
 def _bad(node, text, what):

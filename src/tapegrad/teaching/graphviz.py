@@ -92,16 +92,34 @@ def to_dot(y, names=None, rankdir="TB", title=None):
     >>> x = tg.array(2.0); x.attach_grad()
     >>> with autograd.record():
     ...     y = x * x + 1
-    >>> print(tg.to_dot(y))          # doctest: +SKIP
+    >>> dot = tg.to_dot(y)
+    >>> dot.splitlines()[0], dot.count(" -> ")
+    ('digraph tapegrad {', 6)
     """
     if isinstance(y, EvaluationTrace):
-        return _trace_dot(y, rankdir, title)
+        return DotSource(_trace_dot(y, rankdir, title))
     heads = list(y) if isinstance(y, (list, tuple)) else [y]
     for h in heads:
         if not isinstance(h, Tensor):
             raise TypeError(f"to_dot takes recorded tensors or an evaluation trace, got "
                             f"{type(h).__name__}")
-    return _tensor_dot(heads, names or {}, rankdir, title)
+    return DotSource(_tensor_dot(heads, names or {}, rankdir, title))
+
+
+class DotSource(str):
+    """Graphviz (DOT) source: a ``str``, which a notebook shows as the drawn
+    graph (SVG) when Graphviz's ``dot`` program is installed."""
+
+    def _repr_svg_(self):
+        exe = shutil.which("dot")
+        if exe is None:
+            return None                  # the notebook falls back to the text
+        proc = subprocess.run([exe, "-Tsvg"], input=self.encode("utf-8"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if proc.returncode != 0:
+            raise GraphvizError(f"Graphviz's dot failed: "
+                                f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+        return proc.stdout.decode("utf-8")
 
 
 class _Graph:

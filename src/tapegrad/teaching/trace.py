@@ -650,6 +650,10 @@ class EvaluationTrace:
         blocks.append(self._summary())
         return "\n\n".join(blocks)
 
+    def _repr_markdown_(self):
+        """How a notebook shows a trace: the three tables, formulas typeset."""
+        return self.to_markdown()
+
     def to_markdown(self):
         """The three tables as Markdown (formulas in $...$ LaTeX)."""
         blocks = []
