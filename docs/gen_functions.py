@@ -7,7 +7,8 @@ One table per namespace (``tg.``, ``tg.linalg.``, ``tg.special.``,
 ``tg.fft.``, and any other an entry names), one row per public entry of
 ``tapegrad.ops.public_entries(namespace)``: its name (linked to its full
 docstring, rendered below the tables), signature, the first sentence of its
-docstring, whether it has a native C kernel, how its forward mode and its
+docstring (and NumPy's other names for it that tapegrad exports, from the
+registry's ALIASES), whether it has a native C kernel, how its forward mode and its
 batching rule (batched Jacobians) come about, and its Tensor method.  The docs
 build runs this when it starts, so the page always lists what the registry
 holds; ``tests/test_docs.py`` checks the rows against the registry.
@@ -109,7 +110,17 @@ def describe(entry):
         "forward": forward,
         "batching": batching,
         "method": getattr(entry, "method", None) or None,
+        "aliases": aliases(entry),
     }
+
+
+def aliases(entry):
+    """NumPy's other names for the entry that tapegrad exports (the registry's
+    ALIASES): ``['tg.acos']`` for arccos."""
+    ops = _ops()
+    short = {"": "tg"}
+    return sorted(f"{short.get(ns, 'tg.' + ns)}.{name}" for ns in namespaces()
+                  for name, e in ops.public_aliases(ns).items() if e is entry)
 
 
 def rows(namespace=""):
@@ -159,7 +170,8 @@ def table_row(r):
     return "| " + " | ".join([
         link,
         _code(r["signature"]),
-        rst_to_md(r["summary"]) if r["summary"] else "*(no docstring)*",
+        (rst_to_md(r["summary"]) if r["summary"] else "*(no docstring)*")
+        + (" Also " + ", ".join(f"`{a}`" for a in r["aliases"]) + "." if r["aliases"] else ""),
         "✓" if r["kernel"] else "",
         r["forward"],
         r["batching"],

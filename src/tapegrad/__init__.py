@@ -26,7 +26,7 @@ from .teaching.trace import evaluation_trace  # noqa: E402
 from .teaching.graphviz import draw, to_dot  # noqa: E402
 from . import optim  # noqa: E402
 from .checking import gradcheck, numerical_grad  # noqa: E402
-from .ops import public_entries as _public_entries  # noqa: E402
+from .ops import public_aliases as _public_aliases, public_entries as _public_entries  # noqa: E402
 
 
 def __getattr__(name):
@@ -35,7 +35,7 @@ def __getattr__(name):
     if name == "optimize":
         import importlib
         return importlib.import_module(".optimize", __name__)   # optional: SciPy
-    entry = _public_entries().get(name)
+    entry = _public_entries().get(name) or _public_aliases().get(name)
     if entry is None:
         raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
     return entry.public

@@ -214,6 +214,49 @@ def public_entries(namespace=""):
             and not getattr(e, "internal", False)}
 
 
+# ---- NumPy's other names ---------------------------------------------------------
+#: The one table of the names NumPy (and the array API) gives an entry besides
+#: its own: NumPy name -> the registry entry's qualified name.  A key
+#: 'linalg.<name>' is ``np.linalg.<name>`` and ``tg.linalg.<name>``.  The public
+#: namespaces export each alias as the entry's own function (``tg.acos is
+#: tg.arccos``; functions.py, linalg.py) and NumPy's protocols map NumPy's
+#: function of that name to the entry (protocols.py); an alias whose entry does
+#: not exist, or that names an entry of its own, is left out.
+ALIASES = {
+    "amax": "max", "amin": "min", "fabs": "abs", "around": "round", "true_divide": "divide",
+    "positive": "copy", "conjugate": "copy", "conj": "copy", "real": "copy",
+    "concat": "concatenate", "permute_dims": "transpose", "row_stack": "vstack",
+    "absolute": "abs", "acos": "arccos", "acosh": "arccosh", "asin": "arcsin",
+    "asinh": "arcsinh", "atan": "arctan", "atan2": "arctan2", "atanh": "arctanh",
+    "pow": "power", "mod": "remainder",
+    "matrix_transpose": "linalg.matrix_transpose", "vecdot": "linalg.vecdot",
+    "linalg.matmul": "matmul", "linalg.outer": "outer", "linalg.tensordot": "tensordot",
+    "linalg.cross": "cross",
+}
+
+
+def alias_entry(name, namespace=""):
+    """The public entry the alias ``name`` of ``namespace`` names, or None."""
+    target = ALIASES.get(f"{namespace}.{name}" if namespace else name)
+    e = REGISTRY.get(target) if target is not None else None
+    if e is None or getattr(e, "public", None) is None or getattr(e, "internal", False):
+        return None
+    return e
+
+
+def public_aliases(namespace=""):
+    """{alias: entry} exported in ``namespace`` besides the entries' own names."""
+    own = public_entries(namespace)
+    out = {}
+    for key in ALIASES:
+        ns, _, name = key.rpartition(".")
+        if ns == namespace and name not in own:
+            e = alias_entry(name, namespace)
+            if e is not None:
+                out[name] = e
+    return out
+
+
 # ---- operands ------------------------------------------------------------------
 def arg(x):
     """A public function's array operand: tensors (and batches) as they are,

@@ -11,7 +11,7 @@ here.  A NumPy callable means the entry
   whose name it has in the entry's namespace (``np.<name>``,
   ``np.linalg.<name>``, ``np.fft.<name>``; a SciPy ufunc of the name of a
   ``special`` entry);
-* of ALIASES, the few NumPy names that differ from tapegrad's;
+* of ALIASES (ops/_registry.py), the NumPy names that differ from tapegrad's;
 * for the ufunc methods: the reduction or scan entry whose NumPy function
   gives ``ufunc.reduce`` / ``ufunc.accumulate``'s results on a probe array
   (``np.add.reduce`` is ``sum``, ``np.fmax.reduce`` would be ``nanmax``,
@@ -53,19 +53,9 @@ import numpy as np
 
 from .. import errors
 from .._core.tape import TensorBase, wrap
-from ._registry import REGISTRY, arg, public_entries
+from ._registry import ALIASES, REGISTRY, alias_entry, arg, public_entries
 
-# ---- the names that differ (the one table of them) -----------------------------
-#: NumPy name -> tapegrad entry name ('linalg.matmul': np.linalg.matmul).
-#: Used only when the entry exists.
-ALIASES = {
-    "amax": "max", "amin": "min", "fabs": "abs", "around": "round", "true_divide": "divide",
-    "positive": "copy", "conjugate": "copy", "real": "copy", "concat": "concatenate",
-    "permute_dims": "transpose", "row_stack": "vstack",
-    "linalg.matmul": "matmul", "linalg.outer": "outer", "linalg.tensordot": "tensordot",
-    "linalg.vecdot": "vecdot", "linalg.cross": "cross",
-    "linalg.matrix_transpose": "matrix_transpose",
-}
+# ALIASES (the NumPy names that differ from the entries') is the registry's table.
 #: NumPy keyword -> tapegrad keyword, per entry (NumPy 2.1's clip(min=, max=)).
 KEYWORDS = {"clip": {"min": "a_min", "max": "a_max"}}
 #: NumPy functions whose float result does not depend on the values
@@ -111,12 +101,12 @@ def numpy_table():
             fn = getattr(mod, name, None)
             if callable(fn) and not isinstance(fn, type):
                 table.setdefault(fn, e)
-    main = public_entries()
-    for np_name, tg_name in ALIASES.items():
+    for np_name in ALIASES:
         ns, _, short = np_name.rpartition(".")
         fn = getattr(np.linalg if ns == "linalg" else np, short, None)
-        if fn is not None and tg_name in main:
-            table.setdefault(fn, main[tg_name])
+        e = alias_entry(short, ns)
+        if fn is not None and e is not None:
+            table.setdefault(fn, e)
     _table, _table_key = table, key
     return table
 
@@ -157,7 +147,7 @@ def alternative(fn):
     ns = "linalg" if qual.startswith("np.linalg.") else "fft" if qual.startswith("np.fft.") \
         else "special" if qual.startswith("scipy.special.") else ""
     for e in (public_entries(ns).get(name), public_entries().get(name),
-              public_entries().get(ALIASES.get(name, ""))):
+              alias_entry(name, ns), alias_entry(name)):
         if e is not None:
             return f"tg.{e.namespace + '.' if e.namespace else ''}{e.name}"
     return None
