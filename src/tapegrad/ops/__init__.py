@@ -3,6 +3,7 @@ the backends and hands the core the operators' primitives."""
 from .._core import tape as _tape
 from . import elementwise, fft, indexing, linalg, linalg_ns, reductions, shape, special  # noqa: F401
 from . import contractions, statistics  # noqa: F401  (they register)
+from . import numpy_extra  # noqa: F401
 from ._registry import BY_CODE, REGISTRY, Composite, Meta, Primitive, public_entries  # noqa: F401
 from ._registry import ALIASES, public_aliases  # noqa: F401
 from .backend import NP, TG  # noqa: F401
