@@ -271,6 +271,50 @@ SPECS = [
 ]
 
 
+XS8 = np.linspace(0.0, 1.0, 8)
+
+
+def _pw(x):
+    return [x < -0.5, x > 0.7]
+
+
+SPECS += [
+    Spec("piecewise", lambda x: tg.piecewise(x, _pw(np.asarray(x)),
+                                             [lambda v: v * v, lambda v: tg.sqrt(v), 2.0]),
+         lambda x: np.piecewise(x, _pw(x), [lambda v: v * v, np.sqrt, 2.0]), [(8,)],
+         domain=lambda rng, s: np.array([-1.3, -0.9, -0.2, 0.1, 0.4, 0.9, 1.4, 1.9])),
+    Spec("polyadd", tg.polyadd, np.polyadd, [(4,), (2,)]),
+    Spec("polysub", tg.polysub, np.polysub, [(2,), (3,)]),
+    Spec("polymul", tg.polymul, np.polymul, [(3,), (2,)], domain=_away_from_zero),
+    Spec("polyder", lambda p: tg.polyder(p, 2), lambda p: np.polyder(p, 2), [(5,)]),
+    Spec("polyint", lambda p, k: tg.polyint(p, 2, k), lambda p, k: np.polyint(p, 2, k),
+         [(3,), (2,)]),
+    Spec("poly", tg.poly, np.poly, [(3,)]),
+    Spec("polyfit", lambda x, y: tg.polyfit(x, y, 2), lambda x, y: np.polyfit(x, y, 2),
+         [(6,), (6,)], domain=[lambda rng, s: np.arange(s[0]) / 3 + rng.uniform(0, .2, s),
+                               (-2, 2)], f32_rtol=2e-3),
+    Spec("polyfit.w", lambda y, w: tg.polyfit(XS8.astype(y.dtype), y, 3, w=w),
+         lambda y, w: np.polyfit(XS8, y, 3, w=w), [(8, 2), (8,)],
+         domain=[(-2, 2), (0.5, 1.5)], f32_rtol=2e-3),
+    Spec("logspace", lambda a, b: tg.logspace(a, b, 5), lambda a, b: np.logspace(a, b, 5),
+         [(), ()], domain=(-1.0, 1.0)),
+    Spec("logspace.base", lambda a, b: tg.logspace(a, b, 4, base=2.0, axis=1),
+         lambda a, b: np.logspace(a, b, 4, base=2.0, axis=1), [(2,), (2,)]),
+    Spec("geomspace", lambda a, b: tg.geomspace(a, b, 5), lambda a, b: np.geomspace(a, b, 5),
+         [(2,), ()], domain=(0.5, 3.0)),
+    Spec("geomspace.neg", lambda a, b: tg.geomspace(a, b, 4, endpoint=False),
+         lambda a, b: np.geomspace(a, b, 4, endpoint=False), [(), ()], domain=(-3.0, -0.5)),
+    Spec("frexp", lambda x: tg.frexp(x)[0], lambda x: np.frexp(x)[0], [(6,)],
+         domain=(-20.0, 20.0)),
+    Spec("apply_along_axis", lambda x: tg.apply_along_axis(lambda v: tg.outer(v, v), 1, x),
+         lambda x: np.apply_along_axis(lambda v: np.outer(v, v), 1, x), [(2, 3)]),
+    Spec("apply_over_axes", lambda x: tg.apply_over_axes(tg.sum, x, [0, 2]),
+         lambda x: np.apply_over_axes(np.sum, x, [0, 2]), [(2, 3, 2)]),
+    Spec("kaiser", lambda b: tg.kaiser(6, b), lambda b: np.kaiser(6, b), [()],
+         domain=(0.5, 5.0)),
+]
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
 def test_surface(spec):
     check_all(spec)
@@ -458,3 +502,50 @@ def test_numpy_call_on_a_recorded_tensor_records(call):
     np.testing.assert_allclose(np.asarray(y), np.asarray(call(a))
                                if not isinstance(call(a), tuple) else call(a)[0], rtol=1e-12)
     assert x.grad is not None and np.any(x.grad.asnumpy() != 0)
+
+
+def test_piecewise_conventions():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 4.0])
+    # later conditions win; no function for a position: 0; each function sees
+    # only its elements (sqrt never sees the negatives: no NaN in the gradient)
+    conds = [x < 0, x >= 0, x > 2]
+    fl = [lambda v: -v, lambda v: tg.sqrt(v + 1.0), 7.0]
+    got = tg.piecewise(tg.array(x), conds, fl).asnumpy()
+    np.testing.assert_allclose(got, np.piecewise(x, conds, [lambda v: -v,
+                                                             lambda v: np.sqrt(v + 1), 7.0]))
+    g = tg.grad(lambda t: tg.piecewise(t, conds, fl).sum())(tg.array(x)).asnumpy()
+    np.testing.assert_allclose(g, [-1, -1, 0.5, 0.5 / np.sqrt(2), 0])
+    g = tg.grad(lambda t: tg.piecewise(t, [x > 5], [tg.sqrt]).sum())(tg.array(x)).asnumpy()
+    np.testing.assert_array_equal(g, np.zeros(5))
+
+
+def test_windows_and_space_constants():
+    for name in ("bartlett", "blackman", "hamming", "hanning"):
+        got = getattr(tg, name)(7)
+        assert isinstance(got, tg.Tensor)
+        np.testing.assert_array_equal(got.asnumpy(), getattr(np, name)(7))
+    np.testing.assert_array_equal(tg.kaiser(5, 2.0).asnumpy(), np.kaiser(5, 2.0))
+    np.testing.assert_array_equal(tg.kaiser(1, tg.array(2.0)).asnumpy(), [1.0])
+    np.testing.assert_allclose(tg.logspace(0, 2, 3).asnumpy(), [1, 10, 100])
+    y = tg.geomspace(tg.array(1.0), tg.array(1000.0), 4)
+    assert y.asnumpy()[0] == 1.0 and y.asnumpy()[-1] == 1000.0
+
+
+def test_frexp_exponent_is_plain_integers():
+    m, e = tg.frexp(tg.array([0.0, 1.0, -6.0, np.inf]))
+    nm, ne = np.frexp(np.array([0.0, 1.0, -6.0, np.inf]))
+    assert isinstance(e, np.ndarray) and e.dtype == ne.dtype
+    np.testing.assert_array_equal(e, ne)
+    np.testing.assert_array_equal(m.asnumpy(), nm)
+
+
+def test_poly_family_edges():
+    np.testing.assert_array_equal(tg.polymul(tg.array([0.0, 0.0, 1.0, 2.0]),
+                                             tg.array([3.0])).asnumpy(),
+                                  np.polymul([0.0, 0.0, 1.0, 2.0], [3.0]))
+    np.testing.assert_array_equal(tg.polyder(tg.array([1.0, 2.0]), 3).asnumpy(),
+                                  np.polyder([1.0, 2.0], 3))
+    with pytest.raises(TypeError):
+        tg.poly(tg.array(np.eye(2)))
+    with pytest.raises(TypeError):
+        tg.polyfit(tg.array([0.0, 1, 2]), tg.array([1.0, 2, 3]), 1, full=True)

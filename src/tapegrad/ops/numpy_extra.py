@@ -15,8 +15,9 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
+from .. import errors
 from .._core.tape import TensorBase, is_batched, wrap
-from ._registry import arg, composite
+from ._registry import REGISTRY, arg, composite
 from .backend import TG
 
 
@@ -497,13 +498,16 @@ def vecmat(x1, x2, /):
 
 
 def _full_conv(a, v):
-    """The full discrete convolution of 1-D a and v as a product with the
-    (constant-index) Toeplitz matrix of v."""
+    """The full discrete convolution of 1-D a and v: the shorter operand
+    times the (constant-index) shifted copies of the longer, so the work
+    and memory are len(shorter) * (n + m - 1), as NumPy's direct method."""
+    if v.shape[0] > a.shape[0]:
+        a, v = v, a
     n, m = a.shape[0], v.shape[0]
-    k = np.arange(n + m - 1)[:, None] - np.arange(n)[None, :]
-    idx = np.where((k >= 0) & (k < m), k, m)
-    vz = TG.concatenate([v, _const(np.zeros(1), _dtype(v))])
-    return TG.matmul(TG.getitem(vz, idx), a)
+    k = np.arange(n + m - 1)[None, :] - np.arange(m)[:, None]
+    idx = np.where((k >= 0) & (k < n), k, n)
+    az = TG.concatenate([a, _const(np.zeros(1), _dtype(a))])
+    return TG.matmul(v, TG.getitem(az, idx))
 
 
 def _conv_mode(full, n, m, mode):
@@ -630,7 +634,10 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     d = TG.diagonal(c)
     s = TG.sqrt(d)
     c = TG.divide(TG.divide(c, TG.expand_dims(s, 1)), TG.expand_dims(s, 0))
-    return TG.clip(c, -1.0, 1.0)
+    cv = np.asarray(_raw(c))        # NumPy clips to [-1, 1]: rounding can leave it
+    if np.any(np.abs(cv) > 1):
+        c = TG.where(np.abs(cv) > 1, np.sign(cv).astype(cv.dtype), c)
+    return c
 
 
 # ---- interpolation and polynomials --------------------------------------------------------
@@ -666,7 +673,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if k == 1:
         y = TG.add(TG.multiply(xt, dt.type(0)), TG.getitem(f, 0))
     else:
-        i = np.clip(np.searchsorted(xpv, xv, side="right"), 1, k - 1)
+        i = np.searchsorted(xpv, xv, side="right")
+        i = np.where(i < 1, 1, np.where(i > k - 1, k - 1, i))
         x0, x1 = xpv[i - 1], xpv[i]
         f0, f1 = TG.getitem(f, i - 1), TG.getitem(f, i)
         h = x1 - x0
@@ -777,3 +785,316 @@ def divmod_(x1, x2):
 
 
 divmod_.__name__ = divmod_.__qualname__ = "divmod"
+
+
+# ---- more of jax.numpy's differentiable functions ------------------------------------------
+@composite("piecewise")
+def piecewise(x, condlist, funclist, *args, **kw):
+    """NumPy's piecewise: where ``condlist[i]`` holds, ``funclist[i]`` of those
+    elements of x (a function, or a number); later conditions win; an extra
+    function is the 'otherwise'; elsewhere 0.  Each function sees only its
+    elements (so an unsafe branch cannot spoil the gradient)."""
+    x = _operand(x)
+    shape = tuple(x.shape)
+    dt = _dtype(x)
+    if isinstance(condlist, np.ndarray) and condlist.ndim == len(shape) or \
+            np.ndim(condlist) == 0 or (isinstance(condlist, list) and condlist and
+                                       np.ndim(condlist[0]) == 0 and len(shape) > 0):
+        condlist = [condlist]
+    conds = [np.broadcast_to(np.asarray(_raw(c), dtype=bool), shape) for c in condlist]
+    n, nf = len(conds), len(funclist)
+    if nf == n + 1:
+        conds.append(~np.any(conds, axis=0) if n else np.ones(shape, bool))
+    elif nf != n:
+        raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are "
+                         f"expected")
+    labels = np.zeros(shape, dtype=np.intp)
+    parts = [_const(np.zeros(1), dt)]
+    offset = 1
+    for c, f in zip(conds, funclist):
+        k = int(np.count_nonzero(c))
+        if not k:
+            continue
+        if callable(f):
+            v = f(TG.getitem(x, c), *args, **kw)
+            v = TG.cast(_operand(v), dt) if _live(v) else _const(np.asarray(v, dtype=dt))
+            v = TG.broadcast_to(TG.ravel(v), (k,))
+        else:
+            v = _const(np.full(k, f, dtype=dt))
+        parts.append(v)
+        labels[c] = offset + np.arange(k)
+        offset += k
+    if len(parts) == 1:
+        return _zero_derivative(np.zeros(shape, dt), x)
+    return TG.getitem(TG.concatenate(parts), labels)
+
+
+def _poly1d(name, p):
+    p = _operand(p)
+    if len(p.shape) != 1:
+        raise ValueError(f"{name}: the coefficients must be a 1-D array")
+    return p
+
+
+def _atleast_1d(p):
+    p = _operand(p)
+    return TG.reshape(p, (1,)) if len(p.shape) == 0 else p
+
+
+@composite("polyadd")
+def polyadd(a1, a2):
+    """The sum of two polynomials (coefficients highest power first; the
+    shorter padded with leading zeros, then added as NumPy's polyadd)."""
+    dt = _dtype(a1, a2)
+    a, b = TG.cast(_atleast_1d(a1), dt), TG.cast(_atleast_1d(a2), dt)
+    d = b.shape[0] - a.shape[0]
+    if d > 0:
+        a = TG.concatenate([_const(np.zeros(d), dt), a])
+    elif d < 0:
+        b = TG.concatenate([_const(np.zeros(-d), dt), b])
+    return TG.add(a, b)
+
+
+@composite("polysub")
+def polysub(a1, a2):
+    """The difference of two polynomials (coefficients highest power first)."""
+    return polyadd(a1, TG.negative(_operand(a2)))
+
+
+def _strip_leading_zeros(p):
+    """poly1d's coefficients: leading zeros dropped (all zero: one 0)."""
+    nz = np.flatnonzero(np.asarray(_raw(p)))
+    return TG.getitem(p, slice(nz[0] if nz.size else p.shape[0] - 1, None))
+
+
+@composite("polymul")
+def polymul(a1, a2):
+    """The product of two polynomials: the convolution of their coefficients
+    (leading zeros dropped first, as NumPy's poly1d)."""
+    dt = _dtype(a1, a2)
+    a = _strip_leading_zeros(TG.cast(_poly1d("polymul", _atleast_1d(a1)), dt))
+    b = _strip_leading_zeros(TG.cast(_poly1d("polymul", _atleast_1d(a2)), dt))
+    return convolve(a, b)
+
+
+@composite("polyder")
+def polyder(p, m=1):
+    """The m-th derivative of a polynomial (NumPy's polyder)."""
+    m = operator.index(m)
+    if m < 0:
+        raise ValueError("Order of derivative must be positive (see polyint)")
+    p = _poly1d("polyder", p)
+    dt = _dtype(p)
+    for _ in range(m):
+        n = max(p.shape[0] - 1, 0)
+        p = TG.multiply(TG.getitem(p, slice(0, n)), np.arange(n, 0, -1, dtype=dt))
+    return p
+
+
+@composite("polyint")
+def polyint(p, m=1, k=None):
+    """The m-th antiderivative of a polynomial, with integration constants
+    ``k`` (NumPy's polyint; k may be a tensor)."""
+    m = operator.index(m)
+    if m < 0:
+        raise ValueError("Order of integral must be positive (see polyder)")
+    p = _poly1d("polyint", p)
+    dt = _dtype(p)
+    if k is None:
+        k = _const(np.zeros(m), dt)
+    else:
+        k = TG.cast(_operand(k), dt)
+        if len(k.shape) == 0:
+            k = TG.broadcast_to(TG.reshape(k, (1,)), (m,))
+        if k.shape[0] != m:
+            raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
+    for i in range(m):
+        n = p.shape[0]
+        p = TG.concatenate([TG.divide(p, np.arange(n, 0, -1, dtype=dt)),
+                            TG.reshape(TG.getitem(k, i), (1,))])
+    return p
+
+
+@composite("poly")
+def poly(seq_of_zeros):
+    """The coefficients of the monic polynomial with the given 1-D roots
+    (NumPy's poly; the characteristic polynomial of a matrix is not covered)."""
+    r = _operand(seq_of_zeros)
+    if len(r.shape) == 0 or (len(r.shape) == 1 and r.shape[0] == 0):
+        return _zero_derivative(np.ones((), _dtype(r)), r) if len(r.shape) == 0 else \
+            _const(np.ones(()), _dtype(r))
+    if len(r.shape) != 1:
+        raise errors.NotDifferentiableError("np.poly of a matrix (its characteristic polynomial) needs "
+                        "its eigenvalues, which tapegrad cannot differentiate for a "
+                        "general matrix: pass the roots, or use np.asarray(t)")
+    dt = _dtype(r)
+    c = _const(np.ones(1), dt)
+    one = _const(np.ones(1), dt)
+    for i in range(r.shape[0]):
+        c = convolve(c, TG.concatenate([one, TG.negative(TG.reshape(TG.getitem(r, i), (1,)))]))
+    return c
+
+
+@composite("polyfit")
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """The least-squares polynomial fit of degree ``deg`` (NumPy's polyfit,
+    the same column scaling), differentiable in x, y and w; ``full`` and
+    ``cov`` are not supported."""
+    if full or cov:
+        raise TypeError("polyfit: full=True and cov=True are not supported on tensors")
+    order = operator.index(deg) + 1
+    if order < 1:
+        raise ValueError("expected deg >= 0")
+    dt = _dtype(x, y)
+    x, y = TG.cast(_operand(x), dt), TG.cast(_operand(y), dt)
+    if len(x.shape) != 1 or x.shape[0] == 0:
+        raise TypeError("expected non-empty 1D vector for x")
+    if len(y.shape) < 1 or len(y.shape) > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if x.shape[0] != y.shape[0]:
+        raise TypeError("expected x and y to have same length")
+    if rcond is None:
+        rcond = x.shape[0] * np.finfo(dt).eps
+    lhs, rhs = vander(x, order), y
+    if w is not None:
+        w = TG.cast(_operand(w), dt)
+        lhs = TG.multiply(lhs, TG.expand_dims(w, 1))
+        rhs = TG.multiply(rhs, w if len(y.shape) == 1 else TG.expand_dims(w, 1))
+    scale = TG.sqrt(TG.sum(TG.multiply(lhs, lhs), axis=0))
+    c = REGISTRY["linalg.lstsq"].public(TG.divide(lhs, scale), rhs, rcond)[0]
+    return TG.divide(c, scale if len(y.shape) == 1 else TG.expand_dims(scale, 1))
+
+
+@composite("logspace")
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """base ** linspace(start, stop) (NumPy's logspace), differentiable in
+    start, stop and base when they are tensors."""
+    y = linspace(start, stop, num, endpoint, dtype=dtype, axis=axis)
+    b = _operand(base)
+    if len(b.shape):
+        b = TG.expand_dims(b, axis)
+    if not (_live(y) or _live(base)):
+        return _const(np.logspace(_raw(start), _raw(stop), num, endpoint, _raw(base), dtype,
+                                  axis), _dtype(y) if dtype is None else _float_dtype(dtype))
+    return TG.cast(TG.power(TG.cast(b, _dtype(y)), y), _dtype(y))
+
+
+@composite("geomspace")
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Samples evenly spaced on a log scale from ``start`` to ``stop``, the
+    ends exact (NumPy's geomspace for real input), differentiable in start
+    and stop."""
+    if not (_live(start) or _live(stop)):
+        res = np.geomspace(_raw(start), _raw(stop), num, endpoint, dtype, axis)
+        return _const(res, _float_dtype(dtype) if dtype is not None else _dtype(res))
+    dt = _float_dtype(dtype) if dtype is not None else _dtype(start, stop)
+    a, b = TG.cast(_operand(start), dt), TG.cast(_operand(stop), dt)
+    av, bv = np.asarray(_raw(a)), np.asarray(_raw(b))
+    if np.any(av == 0) or np.any(bv == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    shape = np.broadcast_shapes(av.shape, bv.shape)
+    sign = np.sign(np.broadcast_to(av, shape)).astype(dt)
+    a, b = TG.multiply(a, sign), TG.multiply(b, sign)
+    y = TG.power(dt.type(10.0), linspace(TG.log10(a), TG.log10(b), num, endpoint))
+    if num > 0:
+        parts = [TG.expand_dims(TG.broadcast_to(a, shape), 0)]
+        if num > 1:
+            parts.append(TG.getitem(y, slice(1, num - 1 if endpoint else num)))
+            if endpoint:
+                parts.append(TG.expand_dims(TG.broadcast_to(b, shape), 0))
+        y = TG.concatenate(parts, axis=0)
+    y = TG.multiply(y, sign)
+    return TG.moveaxis(y, 0, axis) if axis != 0 else y
+
+
+@composite("frexp")
+def frexp(x):
+    """(mantissa, exponent) with x = mantissa * 2**exponent (NumPy's frexp):
+    the mantissa a tensor, derivative 2**-exponent; the exponent integers."""
+    x = _operand(x)
+    v = _raw(x)
+    _, e = np.frexp(v)
+    return TG.multiply(x, np.ldexp(np.ones((), v.dtype), -e)), e
+
+
+@composite("apply_along_axis")
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """``func1d`` applied to the 1-D slices along ``axis``, the results
+    stacked where the axis was (NumPy's apply_along_axis); recorded when
+    func1d is written with tapegrad's functions."""
+    x = _operand(arr)
+    nd = len(x.shape)
+    ax = normalize_axis_index(axis, nd)
+    x = TG.moveaxis(x, ax, -1)
+    outer = tuple(x.shape[:-1])
+    if 0 in outer:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    res = []
+    for idx in np.ndindex(*outer):
+        r = func1d(TG.getitem(x, idx), *args, **kwargs)
+        res.append(r if _live(r) else _const(np.asarray(r, dtype=_dtype(x))))
+    y = TG.reshape(TG.stack(res), outer + tuple(res[0].shape))
+    k = len(res[0].shape)
+    perm = list(range(ax)) + list(range(len(outer), len(outer) + k)) + \
+        list(range(ax, len(outer)))
+    return TG.transpose(y, perm) if perm != list(range(len(perm))) else y
+
+
+@composite("apply_over_axes")
+def apply_over_axes(func, a, axes):
+    """``func(a, axis)`` applied over each of ``axes`` in turn, keeping the
+    dimensions (NumPy's apply_over_axes)."""
+    val = _operand(a)
+    n = len(val.shape)
+    for axis in ((axes,) if np.ndim(axes) == 0 else axes):
+        axis = axis + n if axis < 0 else axis
+        res = func(val, axis)
+        if len(res.shape) != n:
+            res = TG.expand_dims(res, axis)
+            if len(res.shape) != n:
+                raise ValueError("function is not returning an array of the correct shape")
+        val = res
+    return val
+
+
+# ---- windows (constants, but kaiser's beta may be a tensor) ------------------------------------
+@composite("bartlett")
+def bartlett(M):
+    """The Bartlett window, a constant tensor."""
+    return _const(np.bartlett(M))
+
+
+@composite("blackman")
+def blackman(M):
+    """The Blackman window, a constant tensor."""
+    return _const(np.blackman(M))
+
+
+@composite("hamming")
+def hamming(M):
+    """The Hamming window, a constant tensor."""
+    return _const(np.hamming(M))
+
+
+@composite("hanning")
+def hanning(M):
+    """The Hann window, a constant tensor."""
+    return _const(np.hanning(M))
+
+
+@composite("kaiser")
+def kaiser(M, beta):
+    """The Kaiser window i0(beta sqrt(1 - ((n - a)/a)**2)) / i0(beta),
+    a = (M-1)/2 (NumPy's kaiser), differentiable in a tensor ``beta``."""
+    if not _live(beta):
+        return _const(np.kaiser(M, _raw(beta)))
+    b = _operand(beta)
+    dt = _dtype(b)
+    if M < 1:
+        return _zero_derivative(np.zeros(0, dt), b)
+    if M == 1:
+        return _zero_derivative(np.ones(1, dt), b)
+    n = np.arange(0, M)
+    alpha = (M - 1) / 2.0
+    s = np.sqrt(np.fmax(1 - ((n - alpha) / alpha) ** 2.0, 0.0)).astype(dt)
+    return TG.divide(TG.i0(TG.multiply(b, s)), TG.i0(b))
