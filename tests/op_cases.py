@@ -535,3 +535,7 @@ for _name, _dom, _torch in [("xlogy", ("real", "pos"), True), ("xlog1py", ("real
                             ("betaln", ("pos", "pos"), False), ("beta", ("pos", "pos"), False)]:
     add(f"special.{_name}", (lambda name: lambda m, a, b: getattr(m.special, name)(a, b))(_name),
         _B, _dom, torch=_torch)
+# ---- numpy_extra's primitive (convolve: 'full' is the primitive, modes slice it) ----------
+add("convolve", lambda m, a, b: m.convolve(a, b), [((4,), (3,)), ((2,), (5,)), ((1,), (1,))],
+    torch=False)
+add("convolve.valid", lambda m, a, b: m.convolve(a, b, "valid"), [((5,), (3,))], torch=False)
