@@ -315,6 +315,17 @@ SPECS += [
 ]
 
 
+SPECS += [
+    Spec("polydiv.q", lambda u, v: tg.polydiv(u, v)[0], lambda u, v: np.polydiv(u, v)[0],
+         [(5,), (3,)], domain=[(-2, 2), _away_from_zero]),
+    # the last len(v) - 1 terms: NumPy strips the leading near-zeros by value
+    # (allclose(r[0], 0)), which float32 rounding can leave (as NumPy's float32)
+    Spec("polydiv.r", lambda u, v: tg.polydiv(u, v)[1][-2:],
+         lambda u, v: np.polydiv(u, v)[1][-2:], [(5,), (3,)],
+         domain=[(-2, 2), _away_from_zero]),
+]
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
 def test_surface(spec):
     check_all(spec)
@@ -549,3 +560,12 @@ def test_poly_family_edges():
         tg.poly(tg.array(np.eye(2)))
     with pytest.raises(TypeError):
         tg.polyfit(tg.array([0.0, 1, 2]), tg.array([1.0, 2, 3]), 1, full=True)
+
+
+def test_polydiv_edges():
+    for u, v in (([1.0, 3, 3, 1], [1.0, 1]), ([2.0, 1], [1.0, 0, 1]), ([4.0], [2.0])):
+        q, r = tg.polydiv(tg.array(u), tg.array(v))
+        nq, nr = np.polydiv(u, v)
+        assert q.shape == nq.shape and r.shape == nr.shape
+        np.testing.assert_allclose(q.asnumpy(), nq)
+        np.testing.assert_allclose(r.asnumpy(), nr, atol=1e-15)

@@ -63,9 +63,16 @@ def _zero_derivative(value, *operands):
     zero derivative in each: its values are exactly ``value``, and a
     gradient taken through it is zero rather than missing (as floor's)."""
     y = value
+    shape = np.shape(value)
     for x in operands:
-        if _live(x):
-            y = TG.where(np.ones(np.shape(value), dtype=bool), y, x)
+        if not _live(x):
+            continue
+        xs = tuple(x.shape)
+        if np.broadcast_shapes(shape, xs) != shape:   # another shape: one element of it
+            if not int(np.prod(xs, dtype=np.int64)):
+                continue
+            x = TG.getitem(TG.ravel(x), 0)
+        y = TG.where(np.ones(shape, dtype=bool), y, x)
     return y if _live(y) else _const(value)
 
 
@@ -1114,3 +1121,26 @@ def kaiser(M, beta):
     alpha = (M - 1) / 2.0
     s = np.sqrt(np.fmax(1 - ((n - alpha) / alpha) ** 2.0, 0.0)).astype(dt)
     return TG.divide(TG.i0(TG.multiply(b, s)), TG.i0(b))
+
+
+@composite("polydiv")
+def polydiv(u, v):
+    """Quotient and remainder of polynomial division (NumPy's polydiv, the
+    same long division and the same stripping of the remainder's leading
+    near-zeros, decided on the values); differentiable in u and v."""
+    dt = _dtype(u, v)
+    u, v = TG.cast(_atleast_1d(u), dt), TG.cast(_atleast_1d(v), dt)
+    m, n = u.shape[0] - 1, v.shape[0] - 1
+    vs = [TG.getitem(v, j) for j in range(n + 1)]
+    r = [TG.getitem(u, j) for j in range(m + 1)]
+    scale = TG.divide(dt.type(1.0), vs[0])
+    q = []
+    for k in range(0, m - n + 1):
+        d = TG.multiply(scale, r[k])
+        q.append(d)
+        for j in range(n + 1):
+            r[k + j] = TG.subtract(r[k + j], TG.multiply(d, vs[j]))
+    q = TG.stack(q) if q else _zero_derivative(np.zeros(1, dt), u)
+    while len(r) > 1 and np.allclose(np.asarray(_raw(r[0])), 0, rtol=1e-14):
+        r = r[1:]
+    return q, TG.stack(r)
