@@ -329,6 +329,8 @@ def _where_forward(a, b, cond):
 
 primitive("where", _where_forward, _where_vjp, _where_jvp, nin=2, kernel=True,
           label="where(c, {0}, {1})", linear=True, elementwise=True, batch=ELEMENTWISE,
-          public=where, numpy=np.where)
+          public=where, numpy=np.where, stub={"overloads": (
+              "(cond: TensorLike) -> tuple[NDArray[np.intp], ...]",
+              "(cond: TensorLike, a: TensorLike, b: TensorLike) -> Tensor")})
 
 __all__ = sorted(public_entries())
