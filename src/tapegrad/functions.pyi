@@ -169,7 +169,7 @@ def count_nonzero(
     axis: int | tuple[int, ...] | None = ...,
     *,
     keepdims: bool = ...,
-) -> np.intp | NDArray[np.intp]: ...
+) -> int | np.intp | NDArray[np.intp]: ...
 def cross(
     a: TensorLike,
     b: TensorLike,

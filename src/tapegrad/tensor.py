@@ -167,7 +167,7 @@ class Tensor(_TensorBase):
         return id(self)
 
     if not TYPE_CHECKING:    # hidden from type checkers, which then catch misspelt names
-        def __getattr__(self, name):
+        def __getattr__(self, name: str) -> Any:
             # a method of a registry entry registered after import (a user's own)
             for e in REGISTRY.values():
                 if getattr(e, "method", None) == name:

@@ -721,7 +721,7 @@ def all_(a, axis=None, out=None, keepdims=False, *, where=True):
     return np.all(_plain(a), axis=axis, keepdims=keepdims, where=where)
 
 
-@composite("count_nonzero", stub={"return": "np.intp | NDArray[np.intp]"})
+@composite("count_nonzero", stub={"return": "int | np.intp | NDArray[np.intp]"})  # int: NumPy 1
 def count_nonzero(a, axis=None, *, keepdims=False):
     """The number of nonzero elements (NumPy integers, not recorded)."""
     return np.count_nonzero(_plain(a), axis=axis, keepdims=keepdims)
