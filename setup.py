@@ -81,7 +81,8 @@ def ext(name, sources, depends, fp_exact=False):
 
 EXTENSIONS = [
     ext("tapegrad._core.kernels",
-        [f"{CORE}/kernels.pyx", "csrc/tg_kernels.c", "csrc/tg_parallel.c"],
+        [f"{CORE}/kernels.pyx", "csrc/tg_kernels.c", "csrc/tg_parallel.c",
+         "csrc/tg_special.c"],
         PXDS + KERNEL_HEADERS, fp_exact=True),
     ext("tapegrad._core.tape", [f"{CORE}/tape.pyx"], PXDS + KERNEL_HEADERS),
     ext("tapegrad._core.buffers", [f"{CORE}/buffers.pyx", "csrc/tg_buffers.c"],

@@ -2,6 +2,7 @@
  * into scalar functions and array loops, for double and float, plus the
  * vectorised sin/cos they use. */
 #include "tg_kernels.h"
+#include "tg_special.h"     /* the functions rows of tg_kernels.def call */
 #include <math.h>
 #include <string.h>
 
@@ -323,6 +324,7 @@ const tg_kernel_info tg_kernel_table[] = {
 #define TG_UNARY(name, reads, fwd_loop, FWD, BWD) {#name, TG_KIND_UNARY, reads, fwd_loop},
 #define TG_UNARY_TRIG(name, reads, QF, QD) {#name, TG_KIND_UNARY, reads, 1},
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B) {#name, TG_KIND_BINARY, reads, 0},
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B) {#name, TG_KIND_BINARY, reads, 1},
 #define TG_CLIP(name) {#name, TG_KIND_CLIP, TG_R_X, 0},
 #define TG_WHERE(name) {#name, TG_KIND_WHERE, TG_R_NONE, 0},
 #define TG_ARRAY(name) {#name, TG_KIND_ARRAY, TG_R_NONE, 0},
@@ -330,6 +332,7 @@ const tg_kernel_info tg_kernel_table[] = {
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY

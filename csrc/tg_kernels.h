@@ -33,6 +33,7 @@ enum tg_kernel_id {
 #define TG_UNARY(name, reads, fwd_loop, FWD, BWD) TG_K_##name,
 #define TG_UNARY_TRIG(name, reads, QF, QD) TG_K_##name,
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B) TG_K_##name,
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B) TG_K_##name,
 #define TG_CLIP(name) TG_K_##name,
 #define TG_WHERE(name) TG_K_##name,
 #define TG_ARRAY(name) TG_K_##name,
@@ -40,6 +41,7 @@ enum tg_kernel_id {
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY
@@ -60,6 +62,14 @@ extern const int tg_kernel_count;
  * overlap.  Return 0, or -1 for a row without such a loop. */
 int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y);
 int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y);
+
+/* Array forward y = f(a, b) of the TG_BINARY_LOOP rows; a and b advance by
+ * sa and sb elements (1, or 0 for one value broadcast over n); y does not
+ * overlap them.  Return 0, or -1 for a row without such a loop. */
+int tg_binary_fwd_f64(int op, tg_intp n, const double *a, tg_intp sa, const double *b,
+                      tg_intp sb, double *y);
+int tg_binary_fwd_f32(int op, tg_intp n, const float *a, tg_intp sa, const float *b,
+                      tg_intp sb, float *y);
 
 /* Array backward of a unary row.  g advances by sg elements: 1, or 0 for one
  * value broadcast over n.  acc != 0: add into gx (a gradient already held

@@ -7,6 +7,7 @@
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY
@@ -24,6 +25,7 @@ int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
 #define TG_UNARY_TRIG(name, reads, QF, QD)                                      \
     case TG_K_##name: TG_SFX(trig)(n, xp, yp, QF); break;
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)
 #define TG_CLIP(name)
 #define TG_WHERE(name)
 #define TG_ARRAY(name)
@@ -31,6 +33,7 @@ int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY
@@ -48,6 +51,7 @@ int TG_SFX(tg_unary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *xp
 #define TG_UNARY_TRIG(name, reads, QF, QD)                                      \
     case TG_K_##name: TRIG_BWD(T, TG_SFX(trig), QD); break;
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)
 #define TG_CLIP(name)
 #define TG_WHERE(name)
 #define TG_ARRAY(name)
@@ -55,6 +59,7 @@ int TG_SFX(tg_unary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *xp
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY
@@ -72,6 +77,8 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
 #define TG_UNARY_TRIG(name, reads, QF, QD)
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)                               \
     case TG_K_##name: BINARY_LOOPS(T, BWD_A, BWD_B); break;
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)                          \
+    case TG_K_##name: BINARY_LOOPS(T, BWD_A, BWD_B); break;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
 #define TG_ARRAY(name)
@@ -79,6 +86,7 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY
@@ -86,6 +94,43 @@ int TG_SFX(tg_binary_bwd)(int op, tg_intp n, const T *gp, tg_intp sg, const T *a
     }
     return 0;
 }
+
+/* Array forward of the TG_BINARY_LOOP rows: y[i] = FWD(a[i sa], b[i sb]),
+ * sa and sb 1 or 0 (an operand broadcast from one value); -1 for any other
+ * row (NumPy's ufunc computes those). */
+#define BINARY_FWD_ONE(FWD, SA, SB)                                             \
+    for (tg_intp i = 0; i < n; i++) {                                           \
+        const T a = ap[i * (SA)], b = bp[i * (SB)]; yp[i] = (FWD);              \
+    }
+int TG_SFX(tg_binary_fwd)(int op, tg_intp n, const T *ap, tg_intp sa, const T *bp,
+                          tg_intp sb, T *yp) {
+    switch (op) {
+#define TG_UNARY(name, reads, fwd_loop, FWD, BWD)
+#define TG_UNARY_TRIG(name, reads, QF, QD)
+#define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)                          \
+    case TG_K_##name:                                                           \
+        if (sa && sb) { BINARY_FWD_ONE(FWD, 1, 1) }                             \
+        else if (sb) { BINARY_FWD_ONE(FWD, 0, 1) }                              \
+        else if (sa) { BINARY_FWD_ONE(FWD, 1, 0) }                              \
+        else { BINARY_FWD_ONE(FWD, 0, 0) }                                      \
+        break;
+#define TG_CLIP(name)
+#define TG_WHERE(name)
+#define TG_ARRAY(name)
+#include "tg_kernels.def"
+#undef TG_UNARY
+#undef TG_UNARY_TRIG
+#undef TG_BINARY
+#undef TG_BINARY_LOOP
+#undef TG_CLIP
+#undef TG_WHERE
+#undef TG_ARRAY
+    default: return -1;
+    }
+    return 0;
+}
+#undef BINARY_FWD_ONE
 
 /* 0-d operands: the row's forward on one value (b unused by unary rows) */
 int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
@@ -98,6 +143,8 @@ int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
     case TG_K_##name: *out = TG_SFX(trig_one)(x, QF); return 0;
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)                               \
     case TG_K_##name: *out = (FWD); return 0;
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)                          \
+    case TG_K_##name: *out = (FWD); return 0;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
 #define TG_ARRAY(name)
@@ -105,6 +152,7 @@ int TG_SFX(tg_scalar_fwd)(int op, T a, T b, T *out) {
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY
@@ -124,6 +172,8 @@ int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
     case TG_K_##name: *ga = g * TG_SFX(trig_one)(x, QD); return 0;
 #define TG_BINARY(name, reads, FWD, BWD_A, BWD_B)                               \
     case TG_K_##name: *ga = (BWD_A); *gb = (BWD_B); return 0;
+#define TG_BINARY_LOOP(name, reads, FWD, BWD_A, BWD_B)                          \
+    case TG_K_##name: *ga = (BWD_A); *gb = (BWD_B); return 0;
 #define TG_CLIP(name)
 #define TG_WHERE(name)
 #define TG_ARRAY(name)
@@ -131,6 +181,7 @@ int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
 #undef TG_UNARY
 #undef TG_UNARY_TRIG
 #undef TG_BINARY
+#undef TG_BINARY_LOOP
 #undef TG_CLIP
 #undef TG_WHERE
 #undef TG_ARRAY

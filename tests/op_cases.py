@@ -470,3 +470,68 @@ for _c in CASES:
     if _c.id in _seen:
         raise ValueError(f"duplicate case id {_c.id}")
     _seen.add(_c.id)
+
+
+# ---- the NumPy surface: elementwise math and tg.special (one case per
+# primitive; tests/test_surface_elementwise.py and test_surface_special.py
+# hold the full checks) ------------------------------------------------------
+import scipy.special as _sc  # noqa: E402
+
+
+def _uniform(lo, hi):
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+def _np_polygamma(n, x):
+    """scipy's polygamma is float64 whatever x is; keep x's dtype as the ufuncs do."""
+    return np.asarray(_sc.polygamma(n, x), dtype=np.result_type(x, np.float32))
+
+
+NP.special = _Namespace("scipy.special", _sc, polygamma=_np_polygamma)
+
+_U = [((2, 3),)]
+_B = [((2, 3), (3,))]
+_SURFACE_UNARY = [
+    # (name, domain, torch has it under that name)
+    ("arcsin", _uniform(-0.9, 0.9), True), ("arccos", _uniform(-0.9, 0.9), True),
+    ("arctan", "real", True), ("sinh", "real", True), ("cosh", "real", True),
+    ("arcsinh", "real", True), ("arccosh", _uniform(1.1, 3.0), True),
+    ("arctanh", _uniform(-0.9, 0.9), True), ("log1p", _uniform(-0.8, 2.0), True),
+    ("expm1", "real", True), ("log2", "pos", True), ("log10", "pos", True),
+    ("exp2", "real", True), ("cbrt", "nonzero", False), ("reciprocal", "nonzero", True),
+    ("sinc", "real", True), ("sign", "nonzero", True), ("floor", _away(-2, 2, (-1, 0, 1)), True),
+    ("ceil", _away(-2, 2, (-1, 0, 1)), True), ("trunc", _away(-2, 2, (-1, 0, 1)), True),
+    ("rint", _away(-2, 2, (-1.5, -0.5, 0.5, 1.5)), False),
+]
+for _name, _dom, _torch in _SURFACE_UNARY:
+    add(_name, (lambda name: lambda m, x: getattr(m, name)(x))(_name), _U, _dom, torch=_torch)
+_SURFACE_BINARY = [
+    ("arctan2", ("real", "nonzero"), True), ("hypot", ("real", "real"), True),
+    ("logaddexp", ("real", "real"), True), ("logaddexp2", ("real", "real"), True),
+    ("fmax", ("real", "real"), True), ("fmin", ("real", "real"), True),
+    ("fmod", (_uniform(0.3, 0.9), _uniform(1.1, 2.0)), True),
+    ("remainder", (_uniform(0.3, 0.9), _uniform(1.1, 2.0)), True),
+    ("copysign", ("nonzero", "nonzero"), True),
+]
+for _name, _dom, _torch in _SURFACE_BINARY:
+    add(_name, (lambda name: lambda m, a, b: getattr(m, name)(a, b))(_name), _B, _dom,
+        torch=_torch, valid=no_ties if _name in ("fmax", "fmin") else None)
+_SPECIAL_UNARY = [
+    ("erf", "real", True), ("erfc", "real", True), ("erfinv", _uniform(-0.9, 0.9), True),
+    ("erfcinv", _uniform(0.1, 1.9), False), ("erfcx", "real", True), ("ndtr", "real", True),
+    ("ndtri", _uniform(0.05, 0.95), True), ("log_ndtr", _uniform(-6.0, 3.0), True),
+    # torch's trigamma (digamma's derivative) is good to about 1e-9 only
+    ("gammaln", "pos", True), ("gamma", "pos", False), ("digamma", "pos", False),
+    ("gammasgn", _uniform(0.5, 2.0), False), ("i0", "real", True), ("i1", "real", True),
+    ("i0e", "nonzero", True), ("i1e", "nonzero", True), ("logit", _uniform(0.1, 0.9), True),
+    ("log_expit", "real", False), ("entr", "pos", True),
+]
+for _name, _dom, _torch in _SPECIAL_UNARY:
+    add(f"special.{_name}", (lambda name: lambda m, x: getattr(m.special, name)(x))(_name), _U,
+        _dom, torch=_torch)
+add("special.polygamma", lambda m, x: m.special.polygamma(1, x), _U, "pos", torch=False)
+add("special.polygamma.3", lambda m, x: m.special.polygamma(3, x), _U, "pos")
+for _name, _dom, _torch in [("xlogy", ("real", "pos"), True), ("xlog1py", ("real", "pos"), True),
+                            ("betaln", ("pos", "pos"), False), ("beta", ("pos", "pos"), False)]:
+    add(f"special.{_name}", (lambda name: lambda m, a, b: getattr(m.special, name)(a, b))(_name),
+        _B, _dom, torch=_torch)

@@ -461,9 +461,9 @@ def test_not_differentiable_outside_record_on_a_variable_and_with_tangents():
     """A variable (even outside record()) and a tensor carrying forward-mode
     tangents are being differentiated: refused."""
     x = _var()
-    with pytest.raises(TypeError, match="np.ptp|np.fix|np.nan_to_num"):
-        np.fix(x) if "fix" not in public_entries() else np.nan_to_num(x) \
-            if "nan_to_num" not in public_entries() else np.ptp(x)
+    name = _unregistered(("gradient", "ediff1d", "histogram_bin_edges", "unwrap", "ptp"))
+    with pytest.raises(TypeError, match=f"np.{name}"):
+        getattr(np, name)(x)
     with pytest.raises(TypeError, match="np.histogram"):
         tg.jvp(lambda t: np.histogram(t)[1], (np.array([0.1, 0.5]),), (np.ones(2),))
     with pytest.raises(TypeError, match="np.histogram"):
@@ -577,7 +577,7 @@ def test_an_entry_registered_later_is_mapped_by_its_numpy_name():
 
 
 def test_scipy_special_ufunc_maps_to_a_special_entry():
-    name = _unregistered(["expit", "erf", "ndtr"], "special")
+    name = _unregistered(["expit", "erf", "ndtr", "dawsn", "spence", "exprel", "j0"], "special")
     x = _var()
 
     def toy(x):

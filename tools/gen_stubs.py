@@ -40,7 +40,7 @@ TENSOR = "TensorLike"
 #: NumPy's meaning of a parameter's name, as a type (checked before its default)
 RULES = {
     # tensor operands given otherwise than as a required parameter
-    "a_min": TENSOR, "a_max": TENSOR, "weights": TENSOR, "prepend": TENSOR, "append": TENSOR,
+    "b": TENSOR, "a_min": TENSOR, "a_max": TENSOR, "weights": TENSOR, "prepend": TENSOR, "append": TENSOR,
     "mean": TENSOR, "default": TENSOR, "q": TENSOR,
     "tensors": f"Sequence[{TENSOR}]", "tup": f"Sequence[{TENSOR}]",
     "arrays": f"Sequence[{TENSOR}]", "choices": f"Sequence[{TENSOR}]",
@@ -63,6 +63,7 @@ RULES = {
     "optimize": "bool | str",
     "ord": "float | str", "p": "float | str", "initial": "float", "correction": "float",
     "ddof": "float", "d": "float", "rcond": "float", "tol": "float", "rtol": "float",
+    "posinf": "float", "neginf": "float",
     "order": "str", "kind": "str", "mode": "str", "method": "str", "casting": "str",
     "side": "str", "norm": "str", "interpolation": "str", "device": "str", "UPLO": "str",
     "kwargs": "Any",

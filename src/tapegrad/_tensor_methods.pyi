@@ -133,6 +133,7 @@ class TensorMethods(CoreTensor):
         order: str = ...,
         copy: bool | None = ...,
     ) -> Tensor: ...
+    def round(self, decimals: int = ...) -> Tensor: ...
     def searchsorted(
         self,
         v: TensorLike,

@@ -59,6 +59,10 @@ cdef extern from "tg_kernels.h":
     int TG_R_X, TG_R_A, TG_R_B, TG_R_Y
     int tg_unary_fwd_f64(int op, tg_intp n, const double *x, double *y) nogil
     int tg_unary_fwd_f32(int op, tg_intp n, const float *x, float *y) nogil
+    int tg_binary_fwd_f64(int op, tg_intp n, const double *a, tg_intp sa, const double *b,
+                          tg_intp sb, double *y) nogil
+    int tg_binary_fwd_f32(int op, tg_intp n, const float *a, tg_intp sa, const float *b,
+                          tg_intp sb, float *y) nogil
     int tg_unary_bwd_f64(int op, tg_intp n, const double *g, tg_intp sg, const double *x,
                          const double *y, double *gx, int acc) nogil
     int tg_unary_bwd_f32(int op, tg_intp n, const float *g, tg_intp sg, const float *x,
@@ -176,6 +180,19 @@ cdef void _unary_fwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
         rc = tg_unary_fwd_f64(j.kid, e - s, <const double*>j.a + s, <double*>j.out + s)
     else:
         rc = tg_unary_fwd_f32(j.kid, e - s, <const float*>j.a + s, <float*>j.out + s)
+    if rc != 0:
+        j.rc = rc
+
+
+cdef void _binary_fwd_range(void *p, tg_pintp s, tg_pintp e) noexcept nogil:
+    cdef Job *j = <Job*>p
+    cdef int rc
+    if j.k == 1:
+        rc = tg_binary_fwd_f64(j.kid, e - s, <const double*>j.a + s * j.sa, j.sa,
+                               <const double*>j.b + s * j.sb, j.sb, <double*>j.out + s)
+    else:
+        rc = tg_binary_fwd_f32(j.kid, e - s, <const float*>j.a + s * j.sa, j.sa,
+                               <const float*>j.b + s * j.sb, j.sb, <float*>j.out + s)
     if rc != 0:
         j.rc = rc
 
@@ -420,6 +437,43 @@ def unary_fwd(int kid, object x):
         tg_parallel_for(n, _unary_fwd_range, &job)
     if job.rc != 0:
         raise ValueError(f"tapegrad internal error: no unary forward kernel with id {kid}")
+    return out
+
+
+def binary_fwd(int kid, object a, object b):
+    """y = f(a, b) in one native pass for a binary row with its own forward
+    loop (TG_BINARY_LOOP), or None when the operands do not fit: they must be
+    C-contiguous arrays of one float dtype, of one shape or one of them of
+    size 1 (the caller broadcasts anything else first)."""
+    cdef int k = _kind(a)
+    if k == 0 or _kind(b) != k:
+        return None
+    cdef tg_intp na = cnp.PyArray_SIZE(<cnp.ndarray>a), nb = cnp.PyArray_SIZE(<cnp.ndarray>b)
+    cdef tg_intp sa = 1, sb = 1
+    if _same_shape(a, b):
+        shape_of = a
+    elif nb == 1 and cnp.PyArray_NDIM(<cnp.ndarray>b) <= cnp.PyArray_NDIM(<cnp.ndarray>a):
+        shape_of = a
+        sb = 0
+    elif na == 1 and cnp.PyArray_NDIM(<cnp.ndarray>a) <= cnp.PyArray_NDIM(<cnp.ndarray>b):
+        shape_of = b
+        sa = 0
+    else:
+        return None
+    out = _empty(shape_of)
+    cdef Job job
+    job.kid = kid
+    job.k = k
+    job.a = _ptr(a)
+    job.sa = sa
+    job.b = _ptr(b)
+    job.sb = sb
+    job.out = _ptr(out)
+    job.rc = 0
+    with nogil:
+        tg_parallel_for(cnp.PyArray_SIZE(<cnp.ndarray>shape_of), _binary_fwd_range, &job)
+    if job.rc != 0:
+        raise ValueError(f"tapegrad internal error: no binary forward kernel with id {kid}")
     return out
 
 

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from .. import autograd, errors
 from .._core.tape import DEFAULT_RUNNER, get_state
 from ..ops import NP, REGISTRY
+from ..ops._registry import qualname
 from ..tensor import Tensor
 from ..transforms import jvp
 
@@ -52,8 +53,8 @@ class TraceRow:
     ``name`` ('v_1'), ``expr`` ('v_{-1} * v_0'), ``value`` (the primal),
     ``tangent`` (d row / d input ``wrt``, forward mode), ``adjoint`` (d output
     / d row, reverse mode).  Numbers are Python floats for scalar rows and
-    NumPy arrays otherwise.  ``op`` is the primitive's name (None for an
-    input) and ``args`` the operands: row indices (ints) or constants
+    NumPy arrays otherwise.  ``op`` is the primitive's registry key ('mul',
+    'special.erf'; None for an input) and ``args`` the operands: row indices (ints) or constants
     (``_Const``); ``partials`` the local derivative of the row with respect to
     each operand (a float, None for a constant or a non-scalar row): the
     numbers on the edges of the graph, whose products along the paths the
@@ -212,7 +213,7 @@ class _Builder:
             if res._tape is not None:
                 self.slots[(id(res._tape), res._slot)] = ins[0]
             return
-        self._new_row(prim.name, ins, res, prim.label)
+        self._new_row(qualname(prim), ins, res, prim.label)
 
 
 def _folds(prim, x, res):

@@ -1,0 +1,644 @@
+/* Special functions (see tg_special.h).  Each says how it is computed; the
+ * measured errors are in tests/test_surface_special.py.  No FMA contraction
+ * (setup.py): two_prod's error term must be the exact one. */
+#include "tg_special.h"
+
+#include <math.h>
+
+#if defined(_WIN32)
+/* no lgamma_r: lgamma's sign global is not read */
+static double tg_lgamma_r(double x, int *sg) { *sg = 1; return lgamma(x); }
+#else
+#define tg_lgamma_r lgamma_r
+#endif
+
+#define PI 0x1.921fb54442d18p+1
+#define SQRT2 0x1.6a09e667f3bcdp+0
+#define SQRT2_LO -0x1.bdd3413b26456p-54    /* sqrt(2) - SQRT2 */
+#define SQRT1_2 0x1.6a09e667f3bcdp-1
+#define SQRT1_2_LO -0x1.bdd3413b26456p-55   /* sqrt(1/2) - SQRT1_2 */
+#define SQRTPI 0x1.c5bf891b4ef6bp+0
+#define TWO_OVER_SQRTPI 0x1.20dd750429b6dp+0
+#define INV_SQRT2PI 0x1.9884533d43651p-2
+#define SQRT_2_OVER_PI 0x1.9884533d43651p-1
+#define HALF_LOG_2PI 0x1.d67f1c864beb5p-1
+
+/* ---- constants derived by csrc/derive_special.py ------------------------- */
+static const double I0E_SMALL[30] = {
+    0x1.5a84e9035a22ap-2, -0x1.37febc057cd8dp-2, 0x1.5f7ac77ac88c0p-3,
+    -0x1.84b70342d06eap-4, 0x1.93e8acea8a32dp-5, -0x1.84e9ef121b6f0p-6,
+    0x1.59961f3dde3ddp-7, -0x1.1b65e201aa849p-8, 0x1.adc758a12100ep-10,
+    -0x1.2e2fd1f15eb52p-11, 0x1.8b51b74107cabp-13, -0x1.e2b2659c41d5ap-15,
+    0x1.13f58be9a2859p-16, -0x1.2866fcba56427p-18, 0x1.2bf24978cf4acp-20,
+    -0x1.1ec638f227f8dp-22, 0x1.03b769d4d6435p-24, -0x1.beaf68c0b30abp-27,
+    0x1.6d903a454cb34p-29, -0x1.1d4fe13ae9556p-31, 0x1.a98becc743c10p-34,
+    -0x1.2fc957a946abcp-36, 0x1.9fe2fe19bd324p-39, -0x1.1164c62ee1af0p-41,
+    0x1.59b464b262627p-44, -0x1.a5022c297fbebp-47, 0x1.ee6d893f65ebap-50,
+    -0x1.184eb721ebbb4p-52, 0x1.33362977da589p-55, -0x1.45cb72134d0efp-58
+};
+static const double I0E_LARGE[27] = {
+    0x1.9be62aca809cbp-2, 0x1.b998ca2e59049p-9, 0x1.20fa378999e52p-14,
+    0x1.8412bc101c586p-19, 0x1.b8007d9cd616ep-23, 0x1.8569280d6d56dp-26,
+    0x1.d2c64a9225b87p-29, 0x1.0f9ccc0f46f75p-31, 0x1.a24feabe8004fp-37,
+    -0x1.1511d08397425p-35, -0x1.d0fd7357e7bf2p-37, -0x1.f904303178d66p-40,
+    0x1.94347fa268cecp-41, 0x1.b1c8c6b83c073p-42, 0x1.156ff0d5fc545p-46,
+    -0x1.75d99cf68bb32p-45, -0x1.583fe7e65629ap-47, 0x1.12a919094e6d7p-48,
+    0x1.fee7da3eafb1fp-50, -0x1.8aee7d908de38p-52, -0x1.4600babd21fe4p-52,
+    0x1.3f3dd076041cdp-55, 0x1.9be1812d98421p-55, -0x1.646da66119130p-58,
+    -0x1.0adb754ca8b19p-57, 0x1.24d48c789b293p-60, 0x1.604db61ad3debp-60
+};
+static const double I1E_SMALL[29] = {
+    0x1.02a63724a7ffap-3, -0x1.694d10469192ep-3, 0x1.a46dad536f53cp-4,
+    -0x1.b1bbc537c9ebcp-5, 0x1.951e3e7bb2349p-6, -0x1.5a29f7913a26ap-7,
+    0x1.1065349d3a1b4p-8, -0x1.8cc620b3cd4a4p-10, 0x1.0c95db6c6df7dp-11,
+    -0x1.533cad3d694fep-13, 0x1.911b542c70d0bp-15, -0x1.bd5f9b8debbcfp-17,
+    0x1.d1c4ed511afc5p-19, -0x1.cc0798363992ap-21, 0x1.ae344b347d108p-23,
+    -0x1.7dd3e24b8c3e8p-25, 0x1.4258e02395010p-27, -0x1.0361b28ea67e6p-29,
+    0x1.8ea34b43fdf6cp-32, -0x1.2510397eb07dep-34, 0x1.9cee2b21d3154p-37,
+    -0x1.173835fb70366p-39, 0x1.6af784779d955p-42, -0x1.c628e1c8f0b3bp-45,
+    0x1.11d7f0615290cp-47, -0x1.3eaaa7e0d1573p-50, 0x1.663e3e593bfacp-53,
+    -0x1.857d0c38a0576p-56, 0x1.99f2a0c3c4014p-59
+};
+static const double I1E_LARGE[27] = {
+    0x1.8ea18b55b1514p-2, -0x1.3fda053fcdb4cp-7, -0x1.cfd7f804aa9a6p-14,
+    -0x1.048df49ca0373p-18, -0x1.0dbfd2e9e5443p-22, -0x1.c415394bb46c1p-26,
+    -0x1.0790b9ad53528p-28, -0x1.334ca5423dd80p-31, -0x1.4dcf9d4504c0cp-36,
+    0x1.1e1a1f1587865p-35, 0x1.f101f653c457bp-37, 0x1.1e7d3f6439fa3p-39,
+    -0x1.953e1076ab493p-41, -0x1.cbc458e73e255p-42, -0x1.7a9482e6d22a0p-46,
+    0x1.80d3c26b3281ep-45, 0x1.776e1762d31e8p-47, -0x1.12db5138afbc7p-48,
+    -0x1.0efcd8bc4d22ap-49, 0x1.7d68e5f04a2d1p-52, 0x1.55915fceb588ap-52,
+    -0x1.2806c9c773320p-55, -0x1.acea3b2532277p-55, 0x1.45b8aea87b950p-58,
+    0x1.1556db352e8e6p-57, -0x1.12e7f21d2c006p-60, -0x1.6ea1785f94461p-60
+};
+static const double PSI_ROOT_HI = 0x1.762d86356be3fp+0, PSI_ROOT_LO = 0x1.b86a722197829p-54;
+static const double PSI_13[32] = {
+    0x1.b39de7dee7bbcp-1, -0x1.3a48b32d9cb7ep-2, 0x1.1d15cce3f48f4p-4,
+    -0x1.188af38e6d93bp-6, 0x1.1eb7ae393349dp-8, -0x1.2ae4290605519p-10,
+    0x1.3b0e7585fc0a7p-12, -0x1.4e40570360e71p-14, 0x1.63fe489e91cb0p-16,
+    -0x1.7c0c57bb6343cp-18, 0x1.9652bb0baabd5p-20, -0x1.b2cfe16a32244p-22,
+    0x1.d190da5c24d22p-24, -0x1.f2acffebfff73p-26, 0x1.0b21b4d206158p-27,
+    -0x1.1e3cb44888236p-29, 0x1.32bcd212312dbp-31, -0x1.48b9ce4e45f7dp-33,
+    0x1.604db7e20f8aap-35, -0x1.7994e540cd6ddp-37, 0x1.94adfce1449b8p-39,
+    -0x1.b1ba091bbc95dp-41, 0x1.d0dc94b6db9afp-43, -0x1.f23bce6862411p-45,
+    0x1.0b00591af66fap-46, -0x1.1e2b9c08d142ap-48, 0x1.32b743ad61a52p-50,
+    -0x1.48bc978f5fe1ap-52, 0x1.6056b18e70b42p-54, -0x1.79a29ed4e2647p-56,
+    0x1.94bf835236c18p-58, -0x1.b1cebfdf7036cp-60
+};
+static const double ERFINV_C[8] = {
+    0x1.d6633410cc88cp-1, 0x1.148cdd452daabp-5, 0x1.5a34f3552cedfp-10,
+    0x1.0c9b40cecf622p-14, 0x1.cddf262f3bdfbp-19, 0x1.a5c04ce5f9e3ap-23,
+    0x1.90ab2c3900b2ep-27, 0x1.877289ec9bf2cp-31
+};
+static const double ERFCINV_ZLO = 0x1.2c1ad5f2e7035p-5, ERFCINV_ZHI = 0x1.337cc2183b050p+0;
+static const double ERFCINV_T[32] = {
+    0x1.92fb98c7fd5a2p-1, -0x1.c649485ffb2c4p-3, 0x1.1d49dc5a9a7c9p-10,
+    0x1.2164816e430b3p-7, -0x1.7454d4a2a492bp-9, 0x1.51d295f873d07p-11,
+    -0x1.53d22993bfb45p-13, 0x1.f01bb06dd26d4p-15, -0x1.bcbb98f2e17c3p-16,
+    0x1.9efaa4c15c2adp-17, -0x1.8b48a1943eea2p-18, 0x1.850cf02c09067p-19,
+    -0x1.8c6d5574118fcp-20, 0x1.a03318d70fe65p-21, -0x1.bfff9cc84f0c1p-22,
+    0x1.ec8fe08756d3ep-23, -0x1.13c05853067d2p-23, 0x1.39a040f14e392p-24,
+    -0x1.69972f17bd95fp-25, 0x1.a5e6b5a92a7a1p-26, -0x1.f1840dbbfa077p-27,
+    0x1.282260ab04f4ap-27, -0x1.638d59182fd5ap-28, 0x1.ae3203d994640p-29,
+    -0x1.061525deb374bp-29, 0x1.41600d7aee99fp-30, -0x1.8c63fa0872450p-31,
+    0x1.eb8bd12487517p-32, -0x1.324875a0162c9p-32, 0x1.7f7099dd076bbp-33,
+    -0x1.e212af061137dp-34, 0x1.303c5ee1735fbp-34
+};
+static const double EM_B2J[15] = {
+    0x1.5555555555555p-4, -0x1.6c16c16c16c17p-10, 0x1.1566abc011567p-15,
+    -0x1.bbd779334ef0bp-21, 0x1.66a8f2bf70ebep-26, -0x1.22805d644267fp-31,
+    0x1.d6db2c4e09162p-37, -0x1.7da4e1f79955cp-42, 0x1.355871d652e9ep-47,
+    -0x1.f57d968caacf1p-53, 0x1.967e1f09c376fp-58, -0x1.497d9033a2b5cp-63,
+    0x1.0b132d7c6ad06p-68, -0x1.b0f72d59f1c16p-74, 0x1.5ef2da4cca26dp-79
+};
+static const double STIRLING[9] = {
+    0x1.5555555555555p-4, -0x1.6c16c16c16c17p-9, 0x1.a01a01a01a01ap-11,
+    -0x1.3813813813814p-11, 0x1.b951e2b18ff23p-11, -0x1.f6ab0d9993c7dp-10,
+    0x1.a41a41a41a41ap-8, -0x1.e4286cb0f5398p-6, 0x1.6fe96381e0680p-3
+};
+static const double PSI_ASYMP[9] = {
+    0x1.5555555555555p-4, -0x1.1111111111111p-7, 0x1.0410410410410p-8,
+    -0x1.1111111111111p-8, 0x1.f07c1f07c1f08p-8, -0x1.5995995995996p-6,
+    0x1.5555555555555p-4, -0x1.c5e5e5e5e5e5ep-2, 0x1.86e7f9b9fe6e8p+1
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* sum c[k] T_k(y) (Clenshaw) */
+static inline double cheb(const double *c, int n, double y) {
+    double b0 = 0.0, b1 = 0.0, b2;
+    int k;
+    for (k = n - 1; k >= 1; k--) {
+        b2 = b1;
+        b1 = b0;
+        b0 = c[k] + 2.0 * y * b1 - b2;
+    }
+    return c[0] + y * b0 - b1;
+}
+
+/* p + e = a * b exactly (Dekker; |a|, |b| < 2^995) */
+static inline void two_prod(double a, double b, double *p, double *e) {
+    const double split = 134217729.0;          /* 2^27 + 1 */
+    const double ca = split * a, cb = split * b;
+    const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
+    *p = a * b;
+    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+}
+
+/* exp(x^2) without the error of rounding x^2 (|x| < 27) */
+static inline double exp_x2(double x) {
+    double h, l, e;
+    two_prod(x, x, &h, &l);
+    e = exp(h);
+    return e + e * l;
+}
+
+/* uh + ul = s x / sqrt(2) to about 2^-104 (s = +-1; |x| < 2^995) */
+static inline void over_sqrt2(double x, double *uh, double *ul) {
+    double e;
+    two_prod(x, SQRT1_2, uh, &e);
+    *ul = e + x * SQRT1_2_LO;
+}
+
+/* ---- the error function family ------------------------------------------- */
+
+/* erfcx(x) = exp(x^2) erfc(x): libm's erfc times exp(x^2) (with x^2 exact)
+ * below 26, where erfc is still a normal number; the asymptotic series
+ * 1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k above (10 terms: below
+ * 2^-70 from x = 26); 2 exp(x^2) - erfcx(-x) for negative x. */
+double tg_erfcx(double x) {
+    if (x != x) return x;
+    if (x < 0) {
+        if (x < -26.7) return INFINITY;
+        return 2.0 * exp_x2(x) - tg_erfcx(-x);
+    }
+    if (x < 26.0) return exp_x2(x) * erfc(x);
+    if (x > 1e8) return (1.0 / x) / SQRTPI;
+    {
+        const double z = 0.5 / (x * x);
+        double t = 1.0, s = 1.0;
+        int k;
+        for (k = 1; k <= 10; k++) {
+            t *= -(2 * k - 1) * z;
+            s += t;
+        }
+        return s / (x * SQRTPI);
+    }
+}
+
+/* erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi) = -(2/sqrt(pi)) z sum_k>=0 (-1)^k
+ * (2k+1)!! z^k, z = 1/(2x^2), for x >= 12 (14 terms: below 2^-60), where
+ * the difference would cancel; ops/special.py sums the same terms. */
+double tg_derfcx_series(double x) {
+    const double z = 0.5 / (x * x);
+    double p = 0.0;
+    int k;
+    for (k = 13; k >= 0; k--) {
+        double c = 1.0;                 /* (2k+1)!!, exact */
+        int j;
+        for (j = 3; j <= 2 * k + 1; j += 2) c *= j;
+        p = (k % 2 ? -c : c) + z * p;
+    }
+    return -(TWO_OVER_SQRTPI * z) * p;
+}
+
+/* erfinv on |y| <= 1/2: a Chebyshev start (2^-34) and one Halley step on
+ * erf(x) = y (erf'' = -2x erf'), which leaves erf's own error. */
+static double erfinv_central(double y) {
+    const double x = y * cheb(ERFINV_C, 8, 8.0 * (y * y) - 1.0);
+    const double d = (erf(x) - y) / (TWO_OVER_SQRTPI * exp(-x * x));
+    return x - d / (1.0 + x * d);
+}
+
+/* u > 0 with erfc(u) = q, 0 < q <= 1/2: a Chebyshev start in 1/sqrt(-ln q)
+ * (2^-34) and Halley steps on g(u) = ln erfcx(u) - u^2 - ln q, which is
+ * smooth down to the smallest subnormal q (g' = -r, g'' = r (2u - r),
+ * r = 2 / (sqrt(pi) erfcx(u))). */
+static double erfcinv_tail(double q) {
+    const double lq = log(q);
+    const double s = sqrt(-lq);
+    const double y = (2.0 / s - (ERFCINV_ZLO + ERFCINV_ZHI)) / (ERFCINV_ZHI - ERFCINV_ZLO);
+    double u = s * cheb(ERFCINV_T, 32, y);
+    int it;
+    for (it = 0; it < 2; it++) {
+        const double ex = tg_erfcx(u);
+        const double g = (log(ex) - lq) - u * u;
+        const double r = TWO_OVER_SQRTPI / ex;
+        u += 2.0 * g / (2.0 * r - g * (2.0 * u - r));
+    }
+    return u;
+}
+
+double tg_erfinv(double y) {
+    const double a = fabs(y);
+    if (y != y) return y;
+    if (a > 1.0) return NAN;
+    if (a == 1.0) return copysign(INFINITY, y);
+    if (a <= 0.5) return erfinv_central(y);
+    return copysign(erfcinv_tail(1.0 - a), y);        /* 1 - a exact */
+}
+
+double tg_erfcinv(double q) {
+    if (q != q) return q;
+    if (q < 0.0 || q > 2.0) return NAN;
+    if (q == 0.0) return INFINITY;
+    if (q == 2.0) return -INFINITY;
+    if (q <= 0.5) return erfcinv_tail(q);
+    if (q < 1.5) return erfinv_central(1.0 - q);      /* exact */
+    return -erfcinv_tail(2.0 - q);                     /* exact */
+}
+
+/* ndtr(x) = erfc(-x / sqrt(2)) / 2.  For x < 0 the argument is carried as
+ * uh + ul and erfc(uh + ul) = erfc(uh) (1 - ul 2 / (sqrt(pi) erfcx(uh))):
+ * rounding x / sqrt(2) would cost 2 u^2 ulps in the far tail. */
+double tg_ndtr(double x) {
+    double uh, ul, e;
+    if (x != x) return x;
+    if (x >= 0) return 1.0 - 0.5 * erfc(x * SQRT1_2);
+    over_sqrt2(-x, &uh, &ul);
+    e = erfc(uh);
+    if (uh < 1.0 || e == 0.0) return 0.5 * e;
+    return 0.5 * e * (1.0 - ul * TWO_OVER_SQRTPI / tg_erfcx(uh));
+}
+
+/* log ndtr(x): log1p(-ndtr(-x)) for x > 0 (the same argument correction);
+ * log(ndtr(x)) down to -20; below, log(erfcx(u) / 2) - u^2, u = -x / sqrt(2),
+ * with u^2 exact, so it stays relative-accurate to -inf. */
+double tg_log_ndtr(double x) {
+    double uh, ul, e, h, l;
+    if (x != x) return x;
+    if (x > 0) {
+        over_sqrt2(x, &uh, &ul);
+        e = erfc(uh);
+        if (uh >= 1.0 && e > 0.0) e *= 1.0 - ul * TWO_OVER_SQRTPI / tg_erfcx(uh);
+        return log1p(-0.5 * e);
+    }
+    if (x > -20.0) return log(tg_ndtr(x));
+    over_sqrt2(-x, &uh, &ul);
+    if (uh > 1e150) return -INFINITY;
+    two_prod(uh, uh, &h, &l);
+    return log(0.5 * tg_erfcx(uh)) - (h + (l + 2.0 * uh * ul));
+}
+
+/* pdf / cdf: sqrt(2/pi) / erfcx(-x / sqrt(2)) for x < 0 (no underflow or
+ * cancellation however negative), exp(-x^2/2) / (sqrt(2 pi) ndtr(x)) else.
+ * ops/special.py writes the same formula in backend ops. */
+double tg_dlog_ndtr(double x) {
+    if (x < 0) return SQRT_2_OVER_PI / tg_erfcx(-x * SQRT1_2);
+    return exp(-0.5 * x * x) * INV_SQRT2PI / tg_ndtr(x);
+}
+
+/* sqrt(2) u, with sqrt(2) to 2^-107 (one rounding instead of two) */
+static inline double times_sqrt2(double u) {
+    return SQRT2 * u + SQRT2_LO * u;
+}
+
+/* ndtri(p) = -sqrt(2) erfcinv(2p), by the branch whose argument is exact */
+double tg_ndtri(double p) {
+    if (p != p) return p;
+    if (p < 0.0 || p > 1.0) return NAN;
+    if (p == 0.0) return -INFINITY;
+    if (p == 1.0) return INFINITY;
+    if (p < 0.25) return -times_sqrt2(erfcinv_tail(2.0 * p));
+    if (p <= 0.75) return times_sqrt2(erfinv_central(2.0 * p - 1.0));
+    return times_sqrt2(erfcinv_tail(2.0 * (1.0 - p)));
+}
+
+/* ---- the gamma family ------------------------------------------------------ */
+
+double tg_gammaln(double x) {
+    int sg;
+    return tg_lgamma_r(x, &sg);
+}
+
+double tg_gamma(double x) {
+    return tgamma(x);
+}
+
+/* the sign of Gamma(x): NaN at its poles (scipy.special.gammasgn) */
+double tg_gammasgn(double x) {
+    double f;
+    if (x != x) return x;
+    if (x > 0) return 1.0;
+    if (x == 0) return copysign(1.0, x);
+    f = floor(x);
+    if (f == x) return NAN;                 /* a pole, or -inf */
+    return fmod(f, 2.0) == 0 ? 1.0 : -1.0;
+}
+
+/* tan(pi x) through x - round(x) (tan has period pi) */
+static inline double tanpi(double x) {
+    return tan(PI * (x - nearbyint(x)));
+}
+
+/* psi on [1, 3] as (x - x0) times a Chebyshev series: relative accuracy at
+ * its root x0 */
+static inline double psi_13(double x) {
+    return ((x - PSI_ROOT_HI) - PSI_ROOT_LO) * cheb(PSI_13, 32, x - 2.0);
+}
+
+/* psi(x) for x >= 10: ln x - 1/(2x) - sum B_2k / (2k x^2k) */
+static inline double psi_asymp(double x) {
+    const double z = 1.0 / (x * x);
+    double s = PSI_ASYMP[8];
+    int k;
+    for (k = 7; k >= 0; k--) s = s * z + PSI_ASYMP[k];
+    return (log(x) - 0.5 / x) - z * s;
+}
+
+/* digamma: the series next to its root on [1, 3], psi(x + 1) - 1/x below,
+ * psi(x) = psi(x - n) + sum 1/(x - k) (terms of one sign) up to 10, the
+ * asymptotic series above; reflection psi(1 - x) - pi / tan(pi x) for x < 0 */
+double tg_digamma(double x) {
+    if (x != x) return x;
+    if (x <= 0) {
+        if (x == 0) return copysign(INFINITY, -x);
+        if (x == floor(x)) return NAN;          /* a pole, or -inf */
+        return tg_digamma(1.0 - x) - PI / tanpi(x);
+    }
+    if (x == INFINITY) return x;
+    if (x < 1.0) return psi_13(x + 1.0) - 1.0 / x;
+    if (x <= 3.0) return psi_13(x);
+    if (x < 10.0) {
+        const double n = floor(x - 2.0), xr = x - n;   /* xr in [2, 3), exact */
+        double s = 0.0, j;
+        for (j = n - 1.0; j >= 0.0; j -= 1.0) s += 1.0 / (xr + j);
+        return psi_13(xr) + s;
+    }
+    return psi_asymp(x);
+}
+
+/* Hurwitz zeta(s, q) = sum_k (q + k)^-s for s > 1: the terms up to
+ * a = q + k >= max(10, s), then Euler-Maclaurin at a:
+ *   a^(1-s)/(s-1) + a^-s/2 + sum_j B_2j/(2j)! (s)_(2j-1) a^(-s-2j+1).
+ * Negative non-integer q for integer s, as Cephes (so scipy) does. */
+double tg_zeta(double s, double q) {
+    double a, sum = 0.0, as, em, fac, ia2;
+    int j;
+    if (s != s || q != q) return NAN;
+    if (s == 1.0) return INFINITY;
+    if (s < 1.0) return NAN;
+    if (q == INFINITY) return 0.0;
+    if (q <= 0) {
+        if (q == floor(q)) return INFINITY;
+        if (s != floor(s)) return NAN;
+    }
+    a = q;
+    {
+        const double amin = s > 10.0 ? s : 10.0;
+        while (a < amin) {
+            const double t = pow(a, -s);
+            sum += t;
+            a += 1.0;
+            if (a > 1.0 && fabs(t) * (1.0 + a / (s - 1.0)) < 1e-17 * fabs(sum)) return sum;
+        }
+    }
+    as = pow(a, -s);
+    em = a * as / (s - 1.0) + 0.5 * as;
+    fac = s * as / a;
+    ia2 = 1.0 / (a * a);
+    for (j = 0; j < 15; j++) {
+        const double t = EM_B2J[j] * fac;
+        em += t;
+        if (fabs(t) < 1e-17 * fabs(sum + em)) break;
+        fac *= (s + 2 * j + 1) * (s + 2 * j + 2) * ia2;
+    }
+    return sum + em;
+}
+
+/* polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1, digamma for 0;
+ * NaN for n not a non-negative integer (scipy.special.polygamma) */
+double tg_polygamma(double n, double x) {
+    double r;
+    if (n != n || x != x) return NAN;
+    if (n < 0 || n != floor(n) || n == INFINITY) return NAN;
+    if (n == 0) return tg_digamma(x);
+    r = tgamma(n + 1.0) * tg_zeta(n + 1.0, x);
+    return fmod(n, 2.0) == 0 ? -r : r;
+}
+
+/* psi(a + b) - psi(a) for a, b > 0, without the cancellation of the plain
+ * difference when b << a: sum_k<10 b / ((a + k)(a + k + b)), then the
+ * difference of the asymptotic series at A = a + 10,
+ *   log1p(b/A) + b / (2A(A + b)) - sum_k c_k A^-2k expm1(-2k log1p(b/A)),
+ * every term of one sign.  ops/special.py writes the same. */
+double tg_psi_diff(double a, double b) {
+    double s = 0.0, A, l, t, ia2, p = 1.0;
+    int k;
+    for (k = 0; k < 10; k++) s += b / ((a + k) * (a + k + b));
+    A = a + 10.0;
+    l = log1p(b / A);
+    t = l + b / (2.0 * A * (A + b));
+    ia2 = 1.0 / (A * A);
+    for (k = 1; k <= 9; k++) {
+        p *= ia2;
+        t -= PSI_ASYMP[k - 1] * (p * expm1(-2.0 * k * l));
+    }
+    return s + t;
+}
+
+/* d/da betaln(a, b) = psi(a) - psi(a + b), as -tg_psi_diff where a, b > 0 */
+double tg_betaln_da(double a, double b) {
+    if (a > 0 && b > 0 && a < INFINITY && b < INFINITY) return -tg_psi_diff(a, b);
+    return tg_digamma(a) - tg_digamma(a + b);
+}
+
+/* Stirling's correction w(z) = lgamma(z) - ((z - 1/2) ln z - z + ln(2 pi)/2)
+ * for z >= 8 */
+static inline double stirling_w(double z) {
+    const double iz = 1.0 / z, z2 = iz * iz;
+    double s = STIRLING[8];
+    int k;
+    for (k = 7; k >= 0; k--) s = s * z2 + STIRLING[k];
+    return s * iz;
+}
+
+static int nonpos_int(double x) {
+    return x <= 0 && x == floor(x);
+}
+
+/* log |B(a, b)|.  With a <= b: both >= 8: Stirling throughout, the large
+ * logarithms as log1p of ratios, so B(1e10, 1e10) keeps every digit;
+ * b >= 8 > a: lgamma(a) - (lgamma(a + b) - lgamma(b)), the difference by
+ * Stirling (no cancellation when b >> a); otherwise log of the product of
+ * tgamma ratios.  Negative arguments through lgamma, with Cephes' rule
+ * for a non-positive integer a (finite when b is an integer and
+ * 1 - a - b > 0). */
+double tg_betaln(double a, double b) {
+    int sg;
+    if (a != a || b != b) return NAN;
+    if (a > b) {
+        const double t = a;
+        a = b;
+        b = t;
+    }
+    if (a <= 0 || b == INFINITY) {
+        if (nonpos_int(a)) {
+            if (b == floor(b) && 1.0 - a - b > 0) return tg_betaln(1.0 - a - b, b);
+            return INFINITY;
+        }
+        if (nonpos_int(b)) {
+            if (a == floor(a) && 1.0 - a - b > 0) return tg_betaln(1.0 - a - b, a);
+            return INFINITY;
+        }
+        if (b == INFINITY) return a > 0 ? -INFINITY : NAN;
+        if (nonpos_int(a + b)) return -INFINITY;
+        return tg_lgamma_r(a, &sg) + tg_lgamma_r(b, &sg) - tg_lgamma_r(a + b, &sg);
+    }
+    if (a >= 8.0) {
+        return (HALF_LOG_2PI - 0.5 * log(a + b)) - (a - 0.5) * log1p(b / a)
+               - (b - 0.5) * log1p(a / b) + (stirling_w(a) + (stirling_w(b) - stirling_w(a + b)));
+    }
+    if (b >= 8.0) {
+        const double d = (b - 0.5) * log1p(a / b) + (a * log(a + b) - a)
+                         + (stirling_w(a + b) - stirling_w(b));
+        return tg_lgamma_r(a, &sg) - d;
+    }
+    if (a < 1e-8) return tg_lgamma_r(a, &sg) + (tg_lgamma_r(b, &sg) - tg_lgamma_r(a + b, &sg));
+    return log(fabs(tgamma(a) * (tgamma(b) / tgamma(a + b))));
+}
+
+/* B(a, b): the tgamma ratio while it cannot overflow, else exp(betaln);
+ * signs and poles as Cephes (scipy.special.beta). */
+double tg_beta(double a, double b) {
+    if (a != a || b != b) return NAN;
+    if (a > b) {
+        const double t = a;
+        a = b;
+        b = t;
+    }
+    if (a > 0) {
+        if (b >= 8.0 || b == INFINITY) return exp(tg_betaln(a, b));
+        return tgamma(a) * (tgamma(b) / tgamma(a + b));
+    }
+    if (nonpos_int(a) || nonpos_int(b)) {
+        const double p = nonpos_int(a) ? a : b, o = nonpos_int(a) ? b : a;
+        if (o == floor(o) && 1.0 - p - o > 0) {
+            const double r = tg_beta(1.0 - p - o, o);
+            return fmod(o, 2.0) == 0 ? r : -r;
+        }
+        return INFINITY;
+    }
+    if (nonpos_int(a + b)) return 0.0;
+    if (fabs(a) < 170 && fabs(b) < 170 && fabs(a + b) < 170)
+        return tgamma(a) * (tgamma(b) / tgamma(a + b));
+    return tg_gammasgn(a) * tg_gammasgn(b) * tg_gammasgn(a + b) * exp(tg_betaln(a, b));
+}
+
+/* ---- modified Bessel functions -------------------------------------------- */
+
+/* e^-|x| I0(x): Chebyshev series in x/4 - 1 on [0, 8], and of
+ * sqrt(x) e^-x I0(x) in 16/x - 1 above */
+double tg_i0e(double x) {
+    const double ax = fabs(x);
+    if (x != x) return x;
+    if (ax <= 8.0) return cheb(I0E_SMALL, 30, ax * 0.25 - 1.0);
+    return cheb(I0E_LARGE, 27, 16.0 / ax - 1.0) / sqrt(ax);
+}
+
+/* e^-|x| I1(x): x times a series for e^-x I1(x) / x on [0, 8] */
+double tg_i1e(double x) {
+    const double ax = fabs(x);
+    double r;
+    if (x != x) return x;
+    if (ax <= 8.0) return x * cheb(I1E_SMALL, 29, ax * 0.25 - 1.0);
+    r = cheb(I1E_LARGE, 27, 16.0 / ax - 1.0) / sqrt(ax);
+    return x < 0 ? -r : r;
+}
+
+/* e^|x| times the scaled function; past 700 as e^(|x|/2) twice, so the
+ * result overflows only where I0 does (|x| ~ 713.99) */
+double tg_i0(double x) {
+    const double ax = fabs(x);
+    double h;
+    if (ax == INFINITY) return INFINITY;
+    if (ax <= 700.0) return exp(ax) * tg_i0e(x);
+    h = exp(0.5 * ax);
+    return (h * tg_i0e(x)) * h;
+}
+
+double tg_i1(double x) {
+    const double ax = fabs(x);
+    double h;
+    if (ax == INFINITY) return x;
+    if (ax <= 700.0) return exp(ax) * tg_i1e(x);
+    h = exp(0.5 * ax);
+    return (h * tg_i1e(x)) * h;
+}
+
+/* I1'(x) = I0(x) - I1(x)/x: its Maclaurin series below 1e-3 (exact to all
+ * orders at 0), e^|x| (i0e - i1e / x) above; ops/special.py writes the same */
+double tg_di1(double x) {
+    if (fabs(x) < 1e-3) {
+        const double x2 = x * x;
+        return 0.5 + x2 * (0.1875 + x2 * (5.0 / 384.0 + x2 * (7.0 / 18432.0)));
+    }
+    return exp(fabs(x)) * (tg_i0e(x) - tg_i1e(x) / x);
+}
+
+/* ---- logistic ----------------------------------------------------------------- */
+
+/* log(p / (1 - p)); 2 atanh(2p - 1) around 1/2, where the ratio is near 1 */
+double tg_logit(double p) {
+    if (p < 0.0 || p > 1.0) return NAN;
+    if (p < 0.3 || p > 0.65) return log(p / (1.0 - p));
+    return 2.0 * atanh(2.0 * p - 1.0);
+}
+
+/* log(expit(x)) = -log1p(e^-x), or x - log1p(e^x) for x < 0 */
+double tg_log_expit(double x) {
+    return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+}
+
+/* ---- elementwise helpers -------------------------------------------------- */
+
+/* sin(pi x) / (pi x), the sine as (-1)^n sin(pi (x - n)), n = round(x):
+ * exact reduction, so no loss next to the integers (NumPy's sin(pi x)
+ * loses there what pi x lost in rounding) */
+double tg_sinc(double x) {
+    double n, s;
+    if (x == 0) return 1.0;
+    if (fabs(x) == INFINITY) return NAN;
+    n = nearbyint(x);
+    s = sin(PI * (x - n));
+    if (fmod(n, 2.0) != 0) s = -s;
+    return s / (PI * x);
+}
+
+/* sinc'(x) = (cos(pi x) - sinc(x)) / x; below |x| = 1/4, where that
+ * difference cancels, its Maclaurin series
+ * -pi t sum_k>=1 (-1)^(k+1) 2k t^(2k-2) / (2k+1)!, t = pi x (to 2^-70) */
+double tg_dsinc(double x) {
+    const double t = PI * x;
+    if (fabs(x) < 0.25) {
+        const double t2 = t * t;
+        const double p = 1.0 / 3.0 + t2 * (-1.0 / 30.0 + t2 * (1.0 / 840.0 + t2 * (
+            -1.0 / 45360.0 + t2 * (1.0 / 3991680.0 + t2 * (-1.0 / 518918400.0 + t2 * (
+            1.0 / 93405312000.0 + t2 * (-1.0 / 22230464256000.0 + t2 * (
+            1.0 / 6758061133824000.0 + t2 * (-1.0 / 2554547108585472000.0)))))))));
+        return -PI * (t * p);
+    }
+    return (cos(t) - sin(t) / t) / x;
+}
+
+/* cube root within half an ulp or so: libm's (up to 3 ulps in glibc), then a
+ * Newton step with c^3 - x formed exactly (c^3 as a double-double) */
+double tg_cbrt(double x) {
+    const double c = cbrt(x);
+    double sh, sl, ch, cl;
+    if (c == 0 || !(fabs(x) > 1e-290 && fabs(x) < DBL_MAX)) return c;
+    two_prod(c, c, &sh, &sl);                   /* c^2 = sh + sl */
+    two_prod(sh, c, &ch, &cl);                  /* c^3 = ch + cl + sl c */
+    return c - ((ch - x) + (cl + sl * c)) / (3.0 * sh);
+}
+
+/* NumPy's remainder (npy_divmod): fmod, moved to the divisor's sign */
+double tg_remainder(double a, double b) {
+    double mod = fmod(a, b);
+    if (b == 0) return mod;
+    if (mod != 0) {
+        if ((b < 0) != (mod < 0)) mod += b;
+    } else {
+        mod = copysign(0.0, b);
+    }
+    return mod;
+}

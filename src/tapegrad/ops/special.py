@@ -1,0 +1,401 @@
+"""``tg.special``: scipy.special's differentiable functions, one entry each
+(namespace "special").
+
+The functions themselves are C (csrc/tg_special.c: tapegrad needs NumPy
+alone), run by their kernel rows' loops; each partial below is the row's
+derivative in backend ops, differentiable again, so every order works
+(digamma's partial is polygamma(1, .), polygamma(n)'s is polygamma(n + 1)).
+Where the textbook derivative cancels or overflows, the partial is the form
+that does not (log_ndtr through erfcx, i1's through the scaled functions,
+erfcx's by its asymptotic series), in the same operations as the row, and
+tests/test_kernels.py holds the two to a few ulps.  logsumexp, softmax,
+log_softmax and expit are the main namespace's functions, exposed here.
+"""
+import numpy as np
+
+from .._core.kernels import KERNELS, binary_fwd, unary_fwd
+from .._core.tape import TensorBase
+from ._registry import REGISTRY, arg, composite, elementwise
+from .elementwise import _check_broadcast, _operands, unary
+
+NS = "special"
+_TWO_OVER_SQRTPI = float.fromhex("0x1.20dd750429b6dp+0")
+_SQRTPI_2 = float.fromhex("0x1.c5bf891b4ef6bp-1")
+_INV_SQRT2PI = float.fromhex("0x1.9884533d43651p-2")
+_SQRT2PI = float.fromhex("0x1.40d931ff62706p+1")
+_SQRT_2_OVER_PI = float.fromhex("0x1.9884533d43651p-1")
+_SQRT1_2 = float.fromhex("0x1.6a09e667f3bcdp-1")
+
+
+def _sp(B, name):
+    """B's function ``special.<name>`` (a rule's call of a special function)."""
+    return getattr(B, NS + "." + name)
+
+
+def _float_dtype(*xs):
+    dt = np.result_type(*xs)
+    return np.float32 if dt == np.float32 else np.float64
+
+
+def _loop(name):
+    """Array forward through the row's own loop (any layout or dtype is made
+    a contiguous float array first)."""
+    kid = KERNELS[name].id
+
+    def forward(x):
+        y = unary_fwd(kid, x)
+        if y is None:
+            y = unary_fwd(kid, np.ascontiguousarray(x, dtype=_float_dtype(x)))
+        return y
+    forward.__name__ = name
+    return forward
+
+
+def _binary_loop(name):
+    """Array forward of a TG_BINARY_LOOP row: operands in NumPy's result
+    dtype (a Python number is weak), broadcast as NumPy does."""
+    kid = KERNELS[name].id
+
+    def forward(a, b):
+        dt = _float_dtype(a, b)
+        a = np.asarray(a, dtype=dt)
+        b = np.asarray(b, dtype=dt)
+        y = binary_fwd(kid, a, b)
+        if y is None:
+            a, b = np.broadcast_arrays(a, b)
+            y = binary_fwd(kid, np.ascontiguousarray(a), np.ascontiguousarray(b))
+        return y
+    forward.__name__ = name
+    return forward
+
+
+def _special(name, d, saves="x", doc=None, **kw):
+    """A unary special function: forward the row's loop, partial ``d``."""
+    return unary(name, _loop(name), d, saves=saves, kernel=True, namespace=NS, method=None,
+                 doc=doc or f"scipy.special.{name}, elementwise; recorded and differentiable.",
+                 **kw)
+
+
+def _binary_public(name, doc):
+    key = f"{NS}.{name}"
+
+    def f(a, b):
+        a, b = _operands(a, b)
+        _check_broadcast(name, a, b)
+        return REGISTRY[key](a, b)
+    f.__doc__ = doc
+    return f
+
+
+def _special2(name, da, db, saves="ab", doc="", **kw):
+    """A binary special function (a TG_BINARY_LOOP row)."""
+    return elementwise(name, _binary_loop(name),
+                       [lambda B, xs, y, p: da(B, xs[0], xs[1], y),
+                        lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
+                       nin=2, saves=saves, kernel=True, namespace=NS,
+                       public=_binary_public(name, doc), label=f"{name}({{0}}, {{1}})", **kw)
+
+
+def _split_at(B, x, cond, f_true, f_false, safe_true, safe_false):
+    """where(cond, f_true(x), f_false(x)), each branch evaluated only on
+    inputs safe for it (the branch not taken gets a harmless constant), so
+    neither its value nor its derivative is NaN where it is not used."""
+    cond = np.asarray(cond)
+    if cond.all():
+        return f_true(x)
+    if not cond.any():
+        return f_false(x)
+    return B.where(cond, f_true(B.where(cond, x, safe_true)),
+                   f_false(B.where(cond, safe_false, x)))
+
+
+# ---- the error function family ---------------------------------------------------
+_special("erf", lambda B, x, y: _TWO_OVER_SQRTPI * B.exp(-(x * x)), grammar=True,
+         dlabels=("2/sqrt(pi) * exp(-{0}^2)",), latex="\\operatorname{erf}",
+         doc="The error function (scipy.special.erf); derivative 2/sqrt(pi) exp(-x^2).")
+_special("erfc", lambda B, x, y: -(_TWO_OVER_SQRTPI * B.exp(-(x * x))), grammar=True,
+         dlabels=("-2/sqrt(pi) * exp(-{0}^2)",), latex="\\operatorname{erfc}",
+         doc="1 - erf(x), accurate where erf(x) is near 1 (scipy.special.erfc).")
+_special("erfinv", lambda B, x, y: _SQRTPI_2 * B.exp(y * y), saves="y",
+         doc="The inverse of erf on (-1, 1) (scipy.special.erfinv); derivative "
+             "sqrt(pi)/2 exp(erfinv(x)^2), inf at +-1.")
+_special("erfcinv", lambda B, x, y: -(_SQRTPI_2 * B.exp(y * y)), saves="y",
+         doc="The inverse of erfc on (0, 2) (scipy.special.erfcinv), accurate down to "
+             "the smallest subnormal argument.")
+
+# erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi): cancels for large x, where its
+# asymptotic series takes over (tg_derfcx_series: the same 14 terms)
+_DERFCX_BIG = 12.0
+_DERFCX_C = []
+for _k in range(14):
+    _c = 1.0
+    for _j in range(3, 2 * _k + 2, 2):
+        _c *= _j
+    _DERFCX_C.append(-_c if _k % 2 else _c)
+del _k, _c, _j
+
+
+def _derfcx_series(B, x):
+    z = 0.5 / (x * x)
+    p = 0.0
+    for c in _DERFCX_C[::-1]:
+        p = c + z * p
+    return -(_TWO_OVER_SQRTPI * z) * p
+
+
+def _derfcx(B, x, y):
+    big = B.raw(x) >= _DERFCX_BIG
+    if not np.any(big):
+        return 2.0 * x * y - _TWO_OVER_SQRTPI
+    yb = B.where(big, 0.0, y)
+    return B.where(big, _derfcx_series(B, B.where(big, x, _DERFCX_BIG)),
+                   2.0 * B.where(big, 0.0, x) * yb - _TWO_OVER_SQRTPI)
+
+
+_special("erfcx", _derfcx, saves="xy",
+         doc="The scaled complementary error function exp(x^2) erfc(x) "
+             "(scipy.special.erfcx), without overflow for large x.")
+
+_special("ndtr", lambda B, x, y: _INV_SQRT2PI * B.exp(-0.5 * x * x),
+         dlabels=("exp(-{0}^2/2)/sqrt(2 pi)",), latex="\\Phi",
+         doc="The standard normal CDF (scipy.special.ndtr), relative-accurate in the "
+             "lower tail.")
+_special("ndtri", lambda B, x, y: _SQRT2PI * B.exp(0.5 * y * y), saves="y",
+         doc="The inverse of ndtr (scipy.special.ndtri), to the smallest subnormal "
+             "probability; derivative sqrt(2 pi) exp(ndtri(p)^2/2).")
+
+
+def _dlog_ndtr(B, x, y):
+    """pdf/cdf: sqrt(2/pi) / erfcx(-x/sqrt(2)) for x < 0 (no underflow or
+    cancellation however negative), exp(-x^2/2) / (sqrt(2 pi) ndtr(x)) else."""
+    return _split_at(B, x, B.raw(x) < 0,
+                     lambda t: _SQRT_2_OVER_PI / _sp(B, "erfcx")(-t * _SQRT1_2),
+                     lambda t: B.exp(-0.5 * t * t) * _INV_SQRT2PI / _sp(B, "ndtr")(t),
+                     -1.0, 0.0)
+
+
+_special("log_ndtr", _dlog_ndtr,
+         doc="log(ndtr(x)), accurate for large negative x (scipy.special.log_ndtr); its "
+             "derivative pdf/cdf is formed through erfcx there (about -x, no overflow).")
+
+
+# ---- the gamma family -------------------------------------------------------------
+_special("gammaln", lambda B, x, y: _sp(B, "digamma")(x),
+         dlabels=("digamma({0})",), latex="\\ln\\Gamma",
+         doc="log|Gamma(x)| (scipy.special.gammaln); derivative digamma(x).")
+_special("gamma", lambda B, x, y: y * _sp(B, "digamma")(x), saves="xy",
+         doc="The gamma function (scipy.special.gamma); derivative gamma(x) digamma(x).")
+_special("digamma", lambda B, x, y: _sp(B, "polygamma")(1.0, x),
+         doc="The digamma function psi = (log Gamma)' (scipy.special.digamma), "
+             "relative-accurate at its positive root; derivative polygamma(1, x).")
+_special("gammasgn", lambda B, x, y: 0.0, saves="",
+         doc="The sign of Gamma(x) (scipy.special.gammasgn): piecewise constant, "
+             "derivative 0.")
+_special2("polygamma", lambda B, n, x, y: 0.0,
+          lambda B, n, x, y: _sp(B, "polygamma")(n + 1.0, x),
+          doc="The n-th derivative of digamma (scipy.special.polygamma(n, x)); n must "
+              "be a non-negative integer (else NaN) and is not differentiated (as HIPS "
+              "autograd); d/dx is polygamma(n + 1, x).")
+
+
+# B_2k / (2k), k = 1..9: the asymptotic series of digamma (PSI_ASYMP in tg_special.c)
+_PSI_ASYMP = [float.fromhex(h) for h in (
+    "0x1.5555555555555p-4", "-0x1.1111111111111p-7", "0x1.0410410410410p-8",
+    "-0x1.1111111111111p-8", "0x1.f07c1f07c1f08p-8", "-0x1.5995995995996p-6",
+    "0x1.5555555555555p-4", "-0x1.c5e5e5e5e5e5ep-2", "0x1.86e7f9b9fe6e8p+1")]
+
+
+def _psi_diff(B, a, b):
+    """psi(a + b) - psi(a) for a, b > 0 with every term of one sign (no
+    cancellation when b << a): tg_psi_diff's operations, in float64."""
+    s = 0.0
+    for k in range(10):
+        s = s + b / ((a + float(k)) * (a + float(k) + b))
+    big = a + 10.0
+    lg = B.log1p(b / big)
+    t = lg + b / (2.0 * big * (big + b))
+    ia2 = 1.0 / (big * big)
+    p = 1.0
+    for k in range(1, 10):
+        p = p * ia2
+        t = t - _PSI_ASYMP[k - 1] * (p * B.expm1(-2.0 * k * lg))
+    return s + t
+
+
+def _betaln_da(B, a, b):
+    """d/da betaln(a, b) = psi(a) - psi(a + b): -_psi_diff where a, b > 0
+    (JAX's accuracy: -1e-10 to the last digit at (1e10, 1), where the plain
+    difference keeps 5 digits), the plain difference elsewhere.  Computed in
+    float64, as the kernel row does, and rounded to the operands' dtype."""
+    dt = np.result_type(B.raw(a).dtype, B.raw(b).dtype)
+    if dt != np.float64:
+        a, b = B.cast(a, np.float64), B.cast(b, np.float64)
+    ar, br = B.raw(a), B.raw(b)
+    ok = (ar > 0) & (br > 0) & (ar < np.inf) & (br < np.inf)
+    if np.all(ok):
+        d = -_psi_diff(B, a, b)
+    else:
+        ok = np.broadcast_to(ok, np.broadcast_shapes(np.shape(ar), np.shape(br)))
+        a1, b1 = B.where(ok, 1.0, a), B.where(ok, 1.0, b)
+        plain = _sp(B, "digamma")(a1) - _sp(B, "digamma")(a1 + b1)
+        d = B.where(ok, -_psi_diff(B, B.where(ok, a, 1.0), B.where(ok, b, 1.0)), plain)
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2("betaln", lambda B, a, b, y: _betaln_da(B, a, b),
+          lambda B, a, b, y: _betaln_da(B, b, a),
+          doc="log|B(a, b)| (scipy.special.betaln), accurate for large and unequal "
+              "arguments; partials digamma(a) - digamma(a + b) and the same in b, formed "
+              "without cancellation for a, b > 0.")
+_special2("beta", lambda B, a, b, y: y * _betaln_da(B, a, b),
+          lambda B, a, b, y: y * _betaln_da(B, b, a), saves="aby",
+          doc="The beta function Gamma(a) Gamma(b) / Gamma(a + b) (scipy.special.beta).")
+
+
+# ---- modified Bessel functions -------------------------------------------------------
+_DI1_SMALL = 1e-3
+
+
+def _di1(B, x, y=None):
+    """I1'(x) = I0(x) - I1(x)/x: its Maclaurin series below |x| = 1e-3, exact
+    at 0 to every order (I1''(0) = 0, I1'''(0) = 3/8); e^|x| (i0e - i1e/x)
+    above, finite wherever I1' is (tg_di1 computes the same)."""
+    def series(t):
+        t2 = t * t
+        return 0.5 + t2 * (0.1875 + t2 * (5.0 / 384.0 + t2 * (7.0 / 18432.0)))
+
+    def scaled(t):
+        return B.exp(B.abs(t)) * (_sp(B, "i0e")(t) - _sp(B, "i1e")(t) / t)
+    return _split_at(B, x, np.abs(B.raw(x)) < _DI1_SMALL, series, scaled, 0.0, 1.0)
+
+
+_special("i0", lambda B, x, y: _sp(B, "i1")(x),
+         doc="The modified Bessel function I0 (scipy.special.i0; inf at +-inf, where "
+             "SciPy gives NaN); derivative I1.")
+_special("i1", _di1,
+         doc="The modified Bessel function I1 (scipy.special.i1); derivative "
+             "I0(x) - I1(x)/x, 1/2 at 0, and every higher derivative at 0 exact.")
+_special("i0e", lambda B, x, y: _sp(B, "i1e")(x) - B.sign(x) * y, saves="xy",
+         doc="exp(-abs(x)) I0(x) (scipy.special.i0e); derivative i1e(x) - sign(x) i0e(x), "
+             "0 at the kink at 0.")
+
+
+def _di1e(B, x, y):
+    zero = B.raw(x) == 0
+    if not np.any(zero):
+        return _sp(B, "i0e")(x) - y * (B.sign(x) + 1.0 / x)
+    xs = B.where(zero, 1.0, x)
+    return B.where(zero, 0.5, _sp(B, "i0e")(xs) - y * (B.sign(xs) + 1.0 / xs))
+
+
+_special("i1e", _di1e, saves="xy",
+         doc="exp(-abs(x)) I1(x) (scipy.special.i1e); derivative i0e(x) - i1e(x) "
+             "(sign(x) + 1/x), 1/2 at 0.")
+
+# ---- logistic and information ----------------------------------------------------------
+_special("logit", lambda B, x, y: 1.0 / (x * (1.0 - x)),
+         doc="log(p / (1 - p)) (scipy.special.logit), accurate around 1/2; derivative "
+             "1/(p (1 - p)).")
+_special("log_expit", lambda B, x, y: B.sigmoid(-x),
+         doc="log(expit(x)) without overflow or cancellation (scipy.special.log_expit); "
+             "derivative expit(-x).")
+_special("entr", lambda B, x, y: -(B.log(x) + 1.0),
+         doc="-x log(x), 0 at 0 and -inf for x < 0 (scipy.special.entr); derivative "
+             "-(log(x) + 1), inf at 0.")
+_special2("xlogy", lambda B, a, b, y: B.log(b), lambda B, a, b, y: a / b,
+          doc="x log(y), 0 where x = 0 unless y is NaN (scipy.special.xlogy); the "
+              "partials are JAX's: log(y) and x/y (so NaN at x = y = 0).")
+_special2("xlog1py", lambda B, a, b, y: B.log1p(b), lambda B, a, b, y: a / (1.0 + b),
+          doc="x log1p(y), 0 where x = 0 unless y is NaN (scipy.special.xlog1py); "
+              "partials log1p(y) and x/(1 + y), as JAX.")
+
+
+# ---- the main namespace's functions, and ones built from the entries above -------
+@composite("expit", namespace=NS)
+def expit(x):
+    """The logistic function 1/(1 + exp(-x)) (scipy.special.expit): ``tg.sigmoid``."""
+    return REGISTRY["sigmoid"].public(x)
+
+
+@composite("logsumexp", namespace=NS, stub={"overloads": (
+    "(a: TensorLike, axis: int | tuple[int, ...] | None = ..., b: TensorLike | None = ..., "
+    "keepdims: bool = ..., return_sign: Literal[False] = ...) -> Tensor",
+    # with the sign: (log|sum|, its sign as a NumPy array)
+    "(a: TensorLike, axis: int | tuple[int, ...] | None = ..., b: TensorLike | None = ..., "
+    "keepdims: bool = ..., *, return_sign: Literal[True]) -> "
+    "tuple[Tensor, NDArray[np.floating[Any]]]",
+    "(a: TensorLike, axis: int | tuple[int, ...] | None, b: TensorLike | None, "
+    "keepdims: bool, return_sign: Literal[True]) -> tuple[Tensor, NDArray[np.floating[Any]]]")})
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """log(sum(b * exp(a))) over ``axis`` (scipy.special.logsumexp): ``tg.logsumexp``,
+    and with weights ``b`` log|sum(b exp(a))| (``return_sign``: also its sign,
+    a NumPy array); differentiable in ``a`` and ``b``."""
+    if b is None and not return_sign:
+        return REGISTRY["logsumexp"].public(a, axis=axis, keepdims=keepdims)
+    pub = {k: REGISTRY[k].public for k in ("exp", "log", "abs", "sum", "multiply",
+                                           "subtract", "add", "logsumexp")}
+    a = a if isinstance(a, TensorBase) else arg(a)
+    if b is None:
+        b = 1.0
+    raw = a._data
+    m = np.max(raw, axis=axis, keepdims=True) if raw.size else np.zeros((1,) * raw.ndim)
+    m = np.where(np.isfinite(m), m, 0.0).astype(raw.dtype)
+    s = pub["sum"](pub["multiply"](b, pub["exp"](pub["subtract"](a, m))), axis=axis,
+                   keepdims=True)
+    out = pub["add"](pub["log"](pub["abs"](s)), m)
+    if not keepdims:
+        ax = tuple(range(raw.ndim)) if axis is None else axis
+        out = REGISTRY["squeeze"].public(out, ax)
+        s = REGISTRY["squeeze"].public(s, ax)
+    if return_sign:
+        return out, np.sign(s._data)
+    return out
+
+
+@composite("softmax", namespace=NS)
+def softmax(x, axis=None):
+    """exp(x) / sum(exp(x)) over ``axis`` (scipy.special.softmax: all elements by
+    default): ``tg.softmax``."""
+    return REGISTRY["softmax"].public(x, axis=axis)
+
+
+@composite("log_softmax", namespace=NS)
+def log_softmax(x, axis=None):
+    """x - logsumexp(x) over ``axis`` (scipy.special.log_softmax: all elements by
+    default): ``tg.log_softmax``."""
+    return REGISTRY["log_softmax"].public(x, axis=axis)
+
+
+@composite("psi", namespace=NS)
+def psi(x):
+    """scipy.special.psi: the same as ``digamma``."""
+    return REGISTRY[NS + ".digamma"].public(x)
+
+
+@composite("softplus", namespace=NS)
+def softplus(x):
+    """log(1 + exp(x)) without overflow (scipy.special.softplus): -log_expit(-x)."""
+    return REGISTRY["negative"].public(
+        REGISTRY[NS + ".log_expit"].public(REGISTRY["negative"].public(arg(x))))
+
+
+@composite("multigammaln", namespace=NS)
+def multigammaln(a, d):
+    """The log of the multivariate gamma function of dimension ``d``
+    (scipy.special.multigammaln): d(d-1)/4 log(pi) + sum_j gammaln(a - j/2)."""
+    d = int(d)
+    if d < 1:
+        raise ValueError(f"multigammaln: the dimension d must be a positive integer, "
+                         f"got {d}")
+    gl = REGISTRY[NS + ".gammaln"].public
+    a = a if isinstance(a, TensorBase) else arg(a)
+    acc = gl(a)
+    for j in range(1, d):
+        acc = acc + gl(a - 0.5 * j)
+    return acc + d * (d - 1) / 4.0 * np.log(np.pi)
+
+
+@composite("i0")
+def i0(x):
+    """NumPy's ``i0`` (the modified Bessel function I0): ``tg.special.i0``."""
+    return REGISTRY[NS + ".i0"].public(x)
