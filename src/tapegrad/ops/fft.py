@@ -373,13 +373,13 @@ def ifftshift(x, axes=None):
     return _shift(x, axes, -1)
 
 
-@composite("fftfreq", namespace="fft")
+@composite("fftfreq", namespace="fft", stub={"return": "NDArray[np.float64]"})
 def fftfreq(n, d=1.0, device=None):
     """The sample frequencies of fft (NumPy's fftfreq): a plain NumPy array."""
     return np.fft.fftfreq(n, float(d), device=device)
 
 
-@composite("rfftfreq", namespace="fft")
+@composite("rfftfreq", namespace="fft", stub={"return": "NDArray[np.float64]"})
 def rfftfreq(n, d=1.0, device=None):
     """The sample frequencies of rfft (NumPy's rfftfreq): a plain NumPy array."""
     return np.fft.rfftfreq(n, float(d), device=device)
