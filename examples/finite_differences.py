@@ -44,8 +44,8 @@ def main(path: str | Path | None = None, x0: float = 1.0) -> None:
     print("      h    forward error  central error")
     for h, a, b in zip(hs[::2], fwd[::2], cen[::2]):
         print(f"  {h:7.0e}   {a:12.3e}   {b:12.3e}")
-    print(f"best forward difference: h = {hs[fwd.argmin()]:.0e}, error {fwd.min():.1e}")
-    print(f"best central difference: h = {hs[cen.argmin()]:.0e}, error {cen.min():.1e}")
+    print(f"best forward difference: h = {hs[int(np.argmin(fwd))]:.0e}, error {fwd.min():.1e}")
+    print(f"best central difference: h = {hs[int(np.argmin(cen))]:.0e}, error {cen.min():.1e}")
     num = tg.numerical_grad(f, x0).item()
     print(f"tg.numerical_grad (central, eps=1e-6) = {num:.12f}; tg.gradcheck(f, {x0}) = "
           f"{tg.gradcheck(f, x0)}")

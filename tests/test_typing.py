@@ -218,19 +218,11 @@ def _declared_result(entry, n_args):
     raise AssertionError(f"{entry.name}: no overload takes {n_args} argument(s)")
 
 
-#: calls that fail on NumPy < 2 for reasons of their own (they pass NumPy 2's
-#: keywords on: cholesky's upper, matrix_rank's rtol, fftfreq's device)
-_FAIL_ON_NUMPY_1 = {"linalg.cholesky", "linalg.matrix_rank", "fft.fftfreq", "fft.rfftfreq"}
-
-
 def test_declared_results_are_what_the_functions_return():
     checked, failed = [], []
-    numpy_1 = int(np.__version__.split(".")[0]) < 2
     for ns in gen_stubs.MODULES:
         for name, entry in sorted(public_entries(ns).items()):
             qual = f"{ns}.{name}" if ns else name
-            if numpy_1 and qual in _FAIL_ON_NUMPY_1:
-                continue
             with np.errstate(all="ignore"):          # values outside a domain: NaN
                 result, n = _call(entry)
             declared = _declared_result(entry, n)
@@ -242,10 +234,8 @@ def test_declared_results_are_what_the_functions_return():
     # every result the entries declare themselves was exercised
     declaring = {gen_stubs._qualname(e) for e in REGISTRY.values()
                  if getattr(e, "stub", None) and {"return", "overloads"} & set(e.stub)}
-    skipped = _FAIL_ON_NUMPY_1 if numpy_1 else set()
-    assert declaring - skipped <= set(checked)
-    assert len(checked) == sum(len(public_entries(ns)) for ns in gen_stubs.MODULES) - len(
-        skipped)
+    assert declaring <= set(checked)
+    assert len(checked) == sum(len(public_entries(ns)) for ns in gen_stubs.MODULES)
 
 
 # ---- stubs against the compiled modules (mypy's stubtest) -------------------------------------

@@ -16,11 +16,11 @@ tensor operand.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike, NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from . import errors
 from ._core import tape as _tape
@@ -274,9 +274,12 @@ class Tensor(_TensorBase):
 
 #: What the public functions take as a tensor operand: a tensor, or data a
 #: tensor can be made of (numbers, nested lists, NumPy arrays; lists may
-#: hold tensors).  Tensors are ArrayLike themselves (``__array__``); naming
-#: Tensor too says that they are differentiated through.
-TensorLike: TypeAlias = Union[ArrayLike, Tensor]
+#: hold tensors).  Not NumPy's ArrayLike: from NumPy 2.5 it holds Buffer,
+#: which is Any for Python < 3.12, and an Any operand makes mypy give up on
+#: the transforms' overloads (their results became Any).
+#: (CoreTensor, Tensor's compiled base, as _core/tape.pyi's operand type: the
+#: in-place operators here must take what the core's operators take.)
+TensorLike: TypeAlias = Union[CoreTensor, "NDArray[Any]", np.generic, float, Sequence[Any]]
 
 
 def _rebuild(data: NDArray[np.floating[Any]], grad_req: GradReq | None,

@@ -20,7 +20,9 @@ from typing_extensions import Self, TypeAlias
 _FloatArray: TypeAlias = NDArray[np.floating[Any]]
 # an operand of an operator: anything a tensor can be made of, tensors
 # included (tapegrad.Tensor has __array__, so it is ArrayLike)
-_Operand: TypeAlias = ArrayLike
+# Not NumPy's ArrayLike: from NumPy 2.5 it holds Buffer, Any before Python
+# 3.12, and an Any operand made the transforms' overloads resolve to Any.
+_Operand: TypeAlias = CoreTensor | NDArray[Any] | np.generic | float | Sequence[Any]
 # what indexes a tensor: NumPy's basic and advanced indices
 _Index: TypeAlias = (SupportsIndex | slice | EllipsisType | None | ArrayLike
                      | tuple[SupportsIndex | slice | EllipsisType | None | ArrayLike, ...])
