@@ -175,12 +175,12 @@ def test_create_graph_gradient_matches_native_sweep(case):
                      EXACT_RTOL, 1e-13, arrays, head, other="native sweep")
 
 
-@params(CASES)
 #: NumPy 1.x's pocketfft and sinc compute float32 input in float64 and
 #: return that; NumPy 2 (and tapegrad, on any NumPy) keep float32
 _NUMPY1_COMPUTES_IN_FLOAT64 = ("fft.", "sinc")
 
 
+@params(CASES)
 def test_float32_close_to_float64(case):
     arrays, head = draw(case)
     a32 = [a.astype(np.float32) for a in arrays]
