@@ -92,9 +92,9 @@ lane1() {
     done_leg
 
     # -- 3.10 with the lowest supported NumPy: full -----------------------------------
-    leg "Python 3.10 with NumPy $FLOOR.0 (the declared floor): the whole test suite"
+    leg "Python 3.10 with NumPy $FLOOR (the declared floor): the whole test suite"
     V=$(venv py310-floor "$PY")
-    echo "numpy==$FLOOR.0" > "$WORK/floor.txt"
+    echo "numpy==$FLOOR" > "$WORK/floor.txt"
     "$V/bin/python" -m pip install -q --no-compile -c "$WORK/floor.txt" "$W310[test]"
     full "3.10 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)') (floor)" "$V"
     done_leg

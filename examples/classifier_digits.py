@@ -9,12 +9,13 @@ import sys
 import time
 
 import numpy as np
+from numpy.typing import NDArray
 
 import tapegrad as tg
 from tapegrad import autograd
 
 
-def main(epochs=60, hidden=64, batch=128, seed=0):
+def main(epochs: int = 60, hidden: int = 64, batch: int = 128, seed: int = 0) -> None:
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -41,10 +42,10 @@ def main(epochs=60, hidden=64, batch=128, seed=0):
         p.attach_grad()
     opt = tg.optim.Adam(params, lr=1e-2)
 
-    def logits(xb):
+    def logits(xb: tg.Tensor) -> tg.Tensor:
         return tg.matmul(tg.tanh(tg.matmul(xb, W1) + b1), W2) + b2
 
-    def accuracy(Xs, ys):
+    def accuracy(Xs: NDArray[np.float64], ys: NDArray[np.int64]) -> float:
         with autograd.pause():
             return float((logits(tg.array(Xs)).asnumpy().argmax(axis=1) == ys).mean())
 

@@ -17,11 +17,17 @@ import tapegrad as tg
 from tapegrad import autograd
 
 
-def f(x):
+def f(x: tg.Tensor) -> tg.Tensor:
     return x ** 3 * tg.sin(x)
 
 
-def main():
+def recorded_nodes(y: tg.Tensor) -> int:
+    """The nodes on the tape y was recorded on (a peek at the internals)."""
+    assert y._tape is not None, "y was not recorded"
+    return y._tape.num_nodes
+
+
+def main() -> None:
     x0 = 1.5
     d1 = tg.grad(f)(x0).item()
     d2 = tg.grad(tg.grad(f))(x0).item()
@@ -37,11 +43,11 @@ def main():
     x.attach_grad()
     with autograd.record():
         y = f(x)
-    n_f = y._tape.num_nodes
+    n_f = recorded_nodes(y)
     with autograd.record():
         y = f(x)
         g, = autograd.grad(y, [x], create_graph=True)
-    n_fg = g._tape.num_nodes
+    n_fg = recorded_nodes(g)
     print(f"recorded nodes: f alone {n_f}; f plus its recorded derivative {n_fg} "
           f"({n_fg / n_f:.1f}x): the second derivative sweeps this bigger graph")
 
@@ -50,7 +56,7 @@ def main():
     rng = np.random.default_rng(0)
     A = tg.array(rng.normal(size=(n, n)) / n)
 
-    def loss(v):
+    def loss(v: tg.Tensor) -> tg.Tensor:
         return tg.log(1 + tg.exp(tg.matmul(A, v))).sum() + (v ** 4).sum()
 
     v = tg.array(rng.normal(size=n))

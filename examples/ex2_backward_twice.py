@@ -12,7 +12,7 @@ import tapegrad as tg
 from tapegrad import autograd
 
 
-def main():
+def main() -> None:
     x = tg.arange(4.0)
     x.attach_grad()
     with autograd.record():

@@ -14,7 +14,7 @@ import tapegrad as tg
 from tapegrad import autograd
 
 
-def f(a):
+def f(a: tg.Tensor) -> tg.Tensor:
     b = a * 2
     while b.norm() < 1000:
         b = b * 2
@@ -25,7 +25,7 @@ def f(a):
     return c
 
 
-def main():
+def main() -> None:
     tg.random.seed(3)
     for shape in [(4,), (2, 3)]:
         a = tg.random.normal(size=shape)
@@ -34,6 +34,7 @@ def main():
             d = f(a)
         d.backward()                       # = d.sum().backward()
         k = (d / a).asnumpy().reshape(-1)[0]
+        assert a.grad is not None          # a is a variable: attach_grad() made a.grad
         print(f"a of shape {shape}: d = f(a) has shape {d.shape}; f(a) = k * a with k = {k:g}")
         print(f"  a.grad == d / a everywhere: {bool(np.allclose(a.grad.asnumpy(), (d / a).asnumpy()))}")
     a = tg.random.normal(size=(4,))

@@ -15,7 +15,7 @@ import tapegrad as tg
 from tapegrad import autograd
 
 
-def output_dir():
+def output_dir() -> Path:
     """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
     d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
     d.mkdir(parents=True, exist_ok=True)
@@ -23,12 +23,13 @@ def output_dir():
     return d
 
 
-def main(path=None):
+def main(path: str | Path | None = None) -> None:
     x = tg.array(np.linspace(-2 * np.pi, 2 * np.pi, 201))
     x.attach_grad()
     with autograd.record():
         y = tg.sin(x)
     y.backward()
+    assert x.grad is not None              # x is a variable: attach_grad() made x.grad
     dy = x.grad.asnumpy()
     err = np.abs(dy - np.cos(x.asnumpy())).max()
     print(f"f'(x) by autodiff at {x.size} points; max |f'(x) - cos(x)| = {err:.1e}")
@@ -46,9 +47,9 @@ def main(path=None):
     ax.set_xlabel("x")
     ax.legend()
     fig.tight_layout()
-    path = path or output_dir() / "sin_and_derivative.png"
-    fig.savefig(path, dpi=100)
-    print(f"saved the plot to {path}")
+    out = path or output_dir() / "sin_and_derivative.png"
+    fig.savefig(out, dpi=100)
+    print(f"saved the plot to {out}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import tapegrad as tg
 from tapegrad import autograd
 
 
-def output_dir():
+def output_dir() -> Path:
     """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
     d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
     d.mkdir(parents=True, exist_ok=True)
@@ -24,11 +24,11 @@ def output_dir():
     return d
 
 
-def f(x):
+def f(x: tg.Tensor) -> tg.Tensor:
     return tg.log(x ** 2) * tg.sin(x) + 1 / x
 
 
-def main(x0=2.0):
+def main(x0: float = 2.0) -> None:
     t = tg.evaluation_trace(f, x0, names=["x"])
     print(f"f(x) = log(x^2) * sin(x) + 1/x at x = {x0}: the nodes in evaluation order")
     print(str(t).split("\n\n")[0])

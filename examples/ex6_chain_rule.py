@@ -14,11 +14,11 @@ import tapegrad as tg
 from tapegrad.teaching.trace import _partial_text
 
 
-def f(x):
+def f(x: tg.Tensor) -> tg.Tensor:
     return tg.log(x ** 2) * tg.sin(x) + 1 / x
 
 
-def main(x0=2.0):
+def main(x0: float = 2.0) -> None:
     t = tg.evaluation_trace(f, x0, names=["x"])
     rows = t.rows
     print(f"local derivatives on the edges, at x = {x0}:")
@@ -40,8 +40,9 @@ def main(x0=2.0):
             continue
         for j, r in enumerate(rows):
             for k, a in enumerate(r.args):
-                if a == i:
-                    paths.append((path + [j], prod * r.partials[k]))
+                edge = r.partials[k]           # a float here: None only for a constant
+                if a == i and edge is not None:
+                    paths.append((path + [j], prod * edge))
     print("paths from x to f and their products:")
     for ln in sorted(lines):
         print(f"  {ln}")

@@ -12,11 +12,11 @@ import math
 import tapegrad as tg
 
 
-def f(x):
+def f(x: tg.Tensor) -> tg.Tensor:
     return tg.log(x ** 2) * tg.sin(x) + 1 / x
 
 
-def main(x0=2.0):
+def main(x0: float = 2.0) -> None:
     t = tg.evaluation_trace(f, x0, names=["x"])
     tables = str(t).split("\n\n")
     print("From x to f (forward differentiation):")

@@ -16,6 +16,7 @@ batch width shows: 4 tangents against 300 cotangents per hidden unit.
     python examples/ex8_when_forward_when_backward.py
 """
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,7 +25,8 @@ import tapegrad as tg
 HIDDEN = 2000
 
 
-def timed(fn, *args, repeat=3):
+def timed(fn: Callable[..., tg.Tensor], *args: tg.Tensor,
+          repeat: int = 3) -> tuple[float, tg.Tensor]:
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -33,13 +35,13 @@ def timed(fn, *args, repeat=3):
     return best, out
 
 
-def main():
+def main() -> None:
     rng = np.random.default_rng(0)
     for kind, n, m in [("tall", 4, 300), ("wide", 300, 4)]:
         W1 = tg.array(rng.normal(size=(HIDDEN, n)) / np.sqrt(n))
         W2 = tg.array(rng.normal(size=(m, HIDDEN)) / np.sqrt(HIDDEN))
 
-        def f(x):
+        def f(x: tg.Tensor) -> tg.Tensor:
             h = tg.tanh(tg.matmul(W1, x))
             return tg.matmul(W2, h * h + tg.sin(h))
 

@@ -17,7 +17,7 @@ import numpy as np
 import tapegrad as tg
 
 
-def output_dir():
+def output_dir() -> Path:
     """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
     d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
     d.mkdir(parents=True, exist_ok=True)
@@ -25,24 +25,27 @@ def output_dir():
     return d
 
 
-def f(x):
+def f(x: tg.Tensor) -> tg.Tensor:
     return tg.sin(x) * tg.exp(x)
 
 
-def main(path=None, x0=1.0):
+def main(path: str | Path | None = None, x0: float = 1.0) -> None:
     exact = tg.grad(f)(x0).item()
     closed = np.exp(x0) * (np.sin(x0) + np.cos(x0))
     print(f"f(x) = sin(x) exp(x) at x = {x0}: autodiff f'(x) = {exact:.15f} "
           f"(closed form {closed:.15f})")
     hs = 10.0 ** -np.arange(1, 16, 0.5)
-    fx = lambda x: f(tg.array(x)).item()                  # noqa: E731
+
+    def fx(x: float) -> float:
+        return f(tg.array(x)).item()
+
     fwd = np.array([abs((fx(x0 + h) - fx(x0)) / h - exact) for h in hs])
     cen = np.array([abs((fx(x0 + h) - fx(x0 - h)) / (2 * h) - exact) for h in hs])
     print("      h    forward error  central error")
     for h, a, b in zip(hs[::2], fwd[::2], cen[::2]):
         print(f"  {h:7.0e}   {a:12.3e}   {b:12.3e}")
-    print(f"best forward difference: h = {hs[fwd.argmin()]:.0e}, error {fwd.min():.1e}")
-    print(f"best central difference: h = {hs[cen.argmin()]:.0e}, error {cen.min():.1e}")
+    print(f"best forward difference: h = {hs[int(np.argmin(fwd))]:.0e}, error {fwd.min():.1e}")
+    print(f"best central difference: h = {hs[int(np.argmin(cen))]:.0e}, error {cen.min():.1e}")
     num = tg.numerical_grad(f, x0).item()
     print(f"tg.numerical_grad (central, eps=1e-6) = {num:.12f}; tg.gradcheck(f, {x0}) = "
           f"{tg.gradcheck(f, x0)}")
@@ -63,9 +66,9 @@ def main(path=None, x0=1.0):
     ax.set_ylim(1e-17, 1)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = path or output_dir() / "finite_differences.png"
-    fig.savefig(path, dpi=100)
-    print(f"saved the plot to {path}")
+    out = path or output_dir() / "finite_differences.png"
+    fig.savefig(out, dpi=100)
+    print(f"saved the plot to {out}")
 
 
 if __name__ == "__main__":

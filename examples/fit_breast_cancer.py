@@ -21,26 +21,28 @@ written to disk.
 import sys
 
 import numpy as np
+from numpy.typing import NDArray
 
 import tapegrad as tg
 
 C = 1.0           # inverse regularisation strength, as in sklearn's LogisticRegression
 
 
-def loss(p, X, y):
+def loss(p: dict[str, tg.Tensor], X: NDArray[np.float64], y: NDArray[np.float64]) -> tg.Tensor:
     """sum_i log(1 + exp(z_i)) - y_i z_i  +  |w|^2 / (2C),  z = X w + b."""
     z = X @ p["w"] + p["b"]
     softplus = tg.maximum(z, 0) + tg.log(1 + tg.exp(-tg.abs(z)))   # stable log(1 + e^z)
     return tg.sum(softplus - y * z) + tg.sum(p["w"] ** 2) / (2 * C)
 
 
-def loss_numpy(theta, X, y):
+def loss_numpy(theta: NDArray[np.float64], X: NDArray[np.float64],
+               y: NDArray[np.float64]) -> float:
     """The same loss in NumPy, on SciPy's flat vector (w, b)."""
     z = X @ theta[:-1] + theta[-1]
-    return np.sum(np.logaddexp(0, z) - y * z) + theta[:-1] @ theta[:-1] / (2 * C)
+    return float(np.sum(np.logaddexp(0, z) - y * z) + theta[:-1] @ theta[:-1] / (2 * C))
 
 
-def main():
+def main() -> None:
     try:
         from scipy.optimize import minimize as scipy_minimize
         from sklearn.datasets import load_breast_cancer
@@ -88,10 +90,11 @@ def main():
         print("\ndask is not installed (pip install 'dask[array]'): skipping the chunked fit")
         return
     # The regulariser is not a sum over rows: give each chunk its share (rows / n).
-    def chunk_loss(p, Xb, yb):
+    def chunk_loss(p: dict[str, tg.Tensor], Xb: NDArray[np.float64],
+                   yb: NDArray[np.float64]) -> tg.Tensor:
         z = Xb @ p["w"] + p["b"]
         softplus = tg.maximum(z, 0) + tg.log(1 + tg.exp(-tg.abs(z)))
-        return tg.sum(softplus - yb * z) + tg.sum(p["w"] ** 2) / (2 * C) * (len(yb) / n)
+        return tg.sum(softplus - yb * z) + tg.sum(p["w"] ** 2) / (2 * C) * (len(yb) / len(y))
 
     Xd, yd = da.from_array(X, chunks=(100, d)), da.from_array(y, chunks=100)
     chunked = tgd.minimize(chunk_loss, x0, Xd, yd, options=opts)

@@ -8,15 +8,17 @@ rosenbrock_paths.png in ./tapegrad-examples/ (or $TAPEGRAD_EXAMPLES_DIR).
     python examples/gradient_descent_rosenbrock.py
 """
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 import tapegrad as tg
 from tapegrad import autograd
 
 
-def output_dir():
+def output_dir() -> Path:
     """Where the files go: $TAPEGRAD_EXAMPLES_DIR, else ./tapegrad-examples/."""
     d = Path(os.environ.get("TAPEGRAD_EXAMPLES_DIR") or "tapegrad-examples")
     d.mkdir(parents=True, exist_ok=True)
@@ -24,12 +26,13 @@ def output_dir():
     return d
 
 
-def rosenbrock(p):
+def rosenbrock(p: tg.Tensor) -> tg.Tensor:
     x, y = p[0], p[1]
     return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
 
 
-def descend(make_opt, steps):
+def descend(make_opt: Callable[[list[tg.Tensor]], tg.optim.Optimizer],
+            steps: int) -> tuple[NDArray[np.float64], float]:
     p = tg.array([-1.5, 2.0])
     p.attach_grad()
     opt = make_opt([p])
@@ -43,7 +46,7 @@ def descend(make_opt, steps):
     return np.array(path), rosenbrock(p).item()
 
 
-def main(path=None, steps=3000):
+def main(path: str | Path | None = None, steps: int = 3000) -> None:
     runs = {
         "gradient descent (lr 1e-3)": lambda ps: tg.optim.SGD(ps, lr=1e-3),
         "momentum 0.9 (lr 2e-4)": lambda ps: tg.optim.SGD(ps, lr=2e-4, momentum=0.9),
@@ -75,9 +78,9 @@ def main(path=None, steps=3000):
     ax.set_ylabel("y")
     ax.set_title("Rosenbrock: paths of three optimisers")
     fig.tight_layout()
-    path = path or output_dir() / "rosenbrock_paths.png"
-    fig.savefig(path, dpi=100)
-    print(f"saved the paths to {path}")
+    out = path or output_dir() / "rosenbrock_paths.png"
+    fig.savefig(out, dpi=100)
+    print(f"saved the paths to {out}")
 
 
 if __name__ == "__main__":

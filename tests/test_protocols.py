@@ -27,6 +27,8 @@ from tapegrad.ops._registry import composite, unregister
 
 from surface import Spec, check_all
 
+NUMPY_2_1 = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
+
 C3 = np.array([0.7, -1.3, 2.1])
 C3P = np.array([0.7, 1.3, 2.1])
 C23 = np.array([[0.5, -1.0, 1.5], [0.3, 0.2, -0.7]])
@@ -131,11 +133,13 @@ SPECS = [
          lambda x: np.broadcast_to(x, (2, 3)), [(3,)]),
     Spec("np.clip", lambda x: np.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), [(4,)],
          domain=_away_from_half),
-    Spec("np.clip.min_max", lambda x: np.clip(x, min=-0.5, max=0.5),
-         lambda x: np.clip(x, min=-0.5, max=0.5), [(4,)], domain=_away_from_half),
+    # NumPy >= 2.1: clip's min=/max= keywords and np.linalg.matmul
+    *([Spec("np.clip.min_max", lambda x: np.clip(x, min=-0.5, max=0.5),
+            lambda x: np.clip(x, min=-0.5, max=0.5), [(4,)], domain=_away_from_half),
+       Spec("np.linalg.matmul", np.linalg.matmul, np.linalg.matmul, [(2, 3), (3, 2)])]
+      if NUMPY_2_1 else []),
     Spec("np.copy", np.copy, np.copy, [(3,)]),
     Spec("np.real", np.real, np.real, [(3,)]),
-    Spec("np.linalg.matmul", np.linalg.matmul, np.linalg.matmul, [(2, 3), (3, 2)]),
     # ufunc methods
     Spec("np.add.reduce", lambda x: np.add.reduce(x, axis=1),
          lambda x: np.add.reduce(x, axis=1), [(2, 3)]),

@@ -45,6 +45,8 @@ def np_join(pieces):
 
 
 def _row_stack(tup):
+    if not hasattr(np, "row_stack"):              # NumPy 2.5 removed the alias of vstack
+        return np.vstack(tup)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # NumPy 2 deprecates the alias
         return np.row_stack(tup)

@@ -6,7 +6,11 @@ when an exception passes; a scope object entered again while open (nested)
 keeps a stack of what it found.  backward and grad are the core's
 (_core/backward.pxi).
 """
+from __future__ import annotations
+
 import copy
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,13 +19,15 @@ from ._core import tape as _tape
 from ._core.tape import (Scope, get_state, is_batched, is_recording, is_training, pause,
                          predict_mode, record, train_mode)
 from .ops.batching import Unbatchable
-from .tensor import Tensor
+from .tensor import GradReq, Tensor, TensorLike
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "backward", "grad", "Function", "mark_variables"]
 
 
-def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
+def backward(heads: Tensor | Sequence[Tensor],
+             head_grads: TensorLike | Sequence[TensorLike | None] | None = None,
+             retain_graph: bool = False, create_graph: bool = False) -> None:
     """Backward from several heads at once, into the ``.grad`` of the variables.
 
     Saved values are freed afterwards unless ``retain_graph``; with
@@ -32,7 +38,9 @@ def backward(heads, head_grads=None, retain_graph=False, create_graph=False):
     _tape.backward(heads, head_grads, retain_graph, create_graph)
 
 
-def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False):
+def grad(heads: Tensor | Sequence[Tensor], variables: Tensor | Sequence[Tensor],
+         head_grads: TensorLike | Sequence[TensorLike | None] | None = None,
+         retain_graph: bool | None = None, create_graph: bool = False) -> list[Tensor]:
     """Gradients of ``heads`` with respect to ``variables``, returned as a list
     (zeros for a variable the heads do not depend on); ``.grad`` untouched.
     With ``create_graph=True`` the results are recorded, so they can be
@@ -40,7 +48,8 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     return _tape.grad(heads, variables, head_grads, retain_graph, create_graph)
 
 
-def mark_variables(variables, grad_reqs="write"):
+def mark_variables(variables: Sequence[Tensor],
+                   grad_reqs: GradReq | Sequence[GradReq] = "write") -> None:
     """MXNet's helper: attach_grad on each variable."""
     reqs = grad_reqs if isinstance(grad_reqs, (list, tuple)) else [grad_reqs] * len(variables)
     for v, r in zip(variables, reqs):
@@ -69,33 +78,35 @@ class Function:
     ...         return 2 * x * dy
     """
 
-    def __init__(self):
-        self._saved = ()
-        self._saved_versions = ()
+    def __init__(self) -> None:
+        self._saved: tuple[Any, ...] = ()
+        self._saved_versions: tuple[Any, ...] = ()
         self._n_in = 0
 
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *tensors: Any) -> None:
         self._saved = tensors
         self._saved_versions = tuple((t._ver, t._ver.n) if isinstance(t, Tensor) else None
                                      for t in tensors)
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         return self._saved
 
-    def forward(self, *inputs):
+    # forward, backward (and jvp): what subclasses define; Any, so that a
+    # subclass may declare its own parameters and results
+    def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError("autograd.Function subclasses define forward(self, *inputs)")
 
-    def backward(self, *output_grads):
+    def backward(self, *output_grads: Any) -> Any:
         raise NotImplementedError("autograd.Function subclasses define backward(self, *output_grads)")
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: TensorLike) -> Any:
         ctx = copy.copy(self)           # this application's own state
         ctx._saved = ()
         ctx._saved_versions = ()
         return ctx._apply(inputs)
 
-    def _apply(self, inputs):
+    def _apply(self, inputs: tuple[Any, ...]) -> Any:
         inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         self._n_in = len(inputs)
         with pause(train_mode=is_training()):
@@ -117,7 +128,7 @@ class Function:
         return outs[0] if single else outs
 
     @property
-    def name(self):
+    def name(self) -> str:
         return type(self).__name__
 
     def _push_tangents(self, inputs, outs):

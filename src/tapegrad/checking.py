@@ -9,10 +9,15 @@ Inputs are therefore copied to float64 for both sides of the comparison.
 ``gradcheck`` works on copies: the caller's tensors, their ``.grad`` and
 whatever graph they belong to are never touched.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, overload
+
 import numpy as np
 
 from . import autograd, errors
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 __all__ = ["numerical_grad", "gradcheck", "GradcheckError"]
 
@@ -50,7 +55,15 @@ def _scalar_value(out, fname, f):
     return float(data.reshape(-1)[0])
 
 
-def numerical_grad(f, *inputs, eps=1e-6):
+@overload
+def numerical_grad(f: Callable[..., Any], x: TensorLike, /, *, eps: float = 1e-6) -> Tensor: ...
+@overload
+def numerical_grad(f: Callable[..., Any], x1: TensorLike, x2: TensorLike, /, *inputs: TensorLike,
+                   eps: float = 1e-6) -> tuple[Tensor, ...]: ...
+
+
+def numerical_grad(f: Callable[..., Any], *inputs: TensorLike,
+                   eps: float = 1e-6) -> Tensor | tuple[Tensor, ...]:
     """Central-difference gradient of scalar-valued ``f`` at ``inputs``.
 
     ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` for every element of
@@ -95,7 +108,8 @@ def _reverse_grads(f, xs):
     return [np.array(g._data, dtype=np.float64) for g in autograd.grad([out], copies)]
 
 
-def gradcheck(f, *inputs, atol=1e-5, rtol=1e-4, eps=1e-6, raise_exception=True):
+def gradcheck(f: Callable[..., Any], *inputs: TensorLike, atol: float = 1e-5, rtol: float = 1e-4,
+              eps: float = 1e-6, raise_exception: bool = True) -> bool:
     """Check reverse mode against central differences; return True.
 
     Element by element, ``|reverse - numerical| <= atol + rtol * |numerical|``
@@ -111,9 +125,9 @@ def gradcheck(f, *inputs, atol=1e-5, rtol=1e-4, eps=1e-6, raise_exception=True):
     xs = _float64_inputs(inputs, "gradcheck")
     name = getattr(f, "__name__", "f")
     analytic = _reverse_grads(f, xs)
-    numeric = numerical_grad(f, *xs, eps=eps)
+    numeric: Any = numerical_grad(f, *xs, eps=eps)
     numeric = (numeric,) if len(xs) == 1 else numeric
-    worst = None                   # (excess over tolerance, input, index, a, n, tol)
+    worst: Any = None              # (excess over tolerance, input, index, a, n, tol)
     for i, (a, n) in enumerate(zip(analytic, numeric)):
         n = n._data
         tol = atol + rtol * np.abs(n)

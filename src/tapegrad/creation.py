@@ -7,18 +7,27 @@ value of ``full`` is broadcast -- so ``tg.array([x, 2 * x])`` differentiates
 like the tensors it holds.  The conversion is ops/_registry.as_tensor, the
 same one every public function's operands go through (``arg``).
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .ops import REGISTRY
 from .ops._registry import as_tensor
-from .tensor import DEFAULT_DTYPE, Tensor, as_float_dtype, to_array
+from .tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_float_dtype, to_array
+
+#: a shape: one length, or a sequence of them
+Shape = int | Sequence[int]
 
 
-def _dt(dtype):
+def _dt(dtype: DTypeLike | None) -> np.dtype[Any]:
     return DEFAULT_DTYPE if dtype is None else as_float_dtype(dtype)
 
 
-def array(data, dtype=None):
+def array(data: TensorLike, dtype: DTypeLike | None = None) -> Tensor:
     """A tensor holding a copy of ``data`` (integers and booleans become
     float64).  A tensor, or (nested) lists holding tensors, give a recorded
     result (a copy, a stack of the pieces), so gradients flow through it:
@@ -27,7 +36,7 @@ def array(data, dtype=None):
     return t if t is not None else Tensor._wrap(to_array(data, dtype))
 
 
-def asarray(data, dtype=None):
+def asarray(data: TensorLike, dtype: DTypeLike | None = None) -> Tensor:
     """``data`` as a tensor: a tensor of that dtype itself (no copy), lists
     holding tensors stacked (recorded), anything else copied into a new
     tensor (a NumPy array is copied too, so it cannot change behind a
@@ -36,19 +45,20 @@ def asarray(data, dtype=None):
     return t if t is not None else Tensor._wrap(to_array(data, dtype))
 
 
-def arange(start, stop=None, step=1, dtype=None):
+def arange(start: float, stop: float | None = None, step: float = 1,
+           dtype: DTypeLike | None = None) -> Tensor:
     return Tensor(np.arange(start, stop, step, dtype=_dt(dtype)))
 
 
-def zeros(shape, dtype=None):
+def zeros(shape: Shape, dtype: DTypeLike | None = None) -> Tensor:
     return Tensor._wrap(np.zeros(shape, dtype=_dt(dtype)))
 
 
-def ones(shape, dtype=None):
+def ones(shape: Shape, dtype: DTypeLike | None = None) -> Tensor:
     return Tensor._wrap(np.ones(shape, dtype=_dt(dtype)))
 
 
-def full(shape, value, dtype=None):
+def full(shape: Shape, value: TensorLike, dtype: DTypeLike | None = None) -> Tensor:
     """A tensor of ``shape`` filled with ``value``.  A tensor ``value`` (or
     lists holding tensors) is broadcast to ``shape`` and recorded, keeping
     its dtype unless ``dtype`` is given; a number gives a constant (float64
@@ -60,21 +70,21 @@ def full(shape, value, dtype=None):
     return REGISTRY["copy"].public(REGISTRY["broadcast_to"].public(v, shape))
 
 
-def zeros_like(t):
+def zeros_like(t: TensorLike) -> Tensor:
     """Zeros of t's shape and dtype: a constant (no history), whatever t is,
     since it does not depend on t's values (its derivative is zero)."""
     return Tensor._wrap(np.zeros(_shape(t), dtype=_like_dtype(t)))
 
 
-def ones_like(t):
+def ones_like(t: TensorLike) -> Tensor:
     """Ones of t's shape and dtype: a constant (no history), as zeros_like."""
     return Tensor._wrap(np.ones(_shape(t), dtype=_like_dtype(t)))
 
 
-def _shape(t):
+def _shape(t: TensorLike) -> tuple[int, ...]:
     return t.shape if isinstance(t, Tensor) else np.shape(t)
 
 
-def _like_dtype(t):
+def _like_dtype(t: TensorLike) -> np.dtype[Any]:
     dt = getattr(t, "dtype", None)
     return dt if dt in (np.float32, np.float64) else DEFAULT_DTYPE

@@ -38,16 +38,23 @@ Why it is built this way:
 ``tapegrad.dask`` and never shadows it.  It is imported only by users who
 ask for it (extra ``tapegrad[dask]``).
 """
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, overload
 
 import dask
 import dask.array as da
 import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import OptimizeResult
 
 import tapegrad as tg
 from tapegrad.errors import ShapeError
-from tapegrad.optimize import _minimize, _Tree
+from tapegrad.optimize import Params, _minimize, _Tree
+from tapegrad.tensor import Tensor, TensorLike
 
 __all__ = ["value_and_grad", "minimize", "jacobian"]
 
@@ -210,7 +217,8 @@ def _split_args(args, argnums, who):
     return data_pos, nums, single
 
 
-def value_and_grad(loss, argnums=0, split_every=8):
+def value_and_grad(loss: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   split_every: int = 8) -> Callable[..., tuple[Tensor, Any]]:
     """``vg = value_and_grad(loss)``; ``value, grad = vg(params, X, y)``.
 
     ``loss(params, *blocks)`` returns a scalar that ADDS UP over rows (a
@@ -298,8 +306,9 @@ class _DaskEvaluator:
         return self._run(self.tree.split(flat), "hess")[0]
 
 
-def minimize(loss, x0, *arrays, method="L-BFGS-B", progress=False, persist=True,
-             split_every=8, **kwargs):
+def minimize(loss: Callable[..., Any], x0: Params, *arrays: da.Array,
+             method: str | Callable[..., Any] | None = "L-BFGS-B", progress: bool = False,
+             persist: bool = True, split_every: int = 8, **kwargs: Any) -> OptimizeResult:
     """Fit ``loss(params, *blocks)`` over dask arrays with
     ``tapegrad.optimize.minimize``'s machinery.
 
@@ -360,7 +369,19 @@ def _jac_rows(call, start, stop, dtype):
     return call.rows(start, stop, dtype)
 
 
-def jacobian(f, x, rows_per_task=128, compute=True):
+@overload
+def jacobian(f: Callable[..., Any], x: TensorLike, rows_per_task: int = 128,
+             compute: Literal[True] = True) -> NDArray[Any]: ...
+@overload
+def jacobian(f: Callable[..., Any], x: TensorLike, rows_per_task: int,
+             compute: Literal[False]) -> da.Array: ...
+@overload
+def jacobian(f: Callable[..., Any], x: TensorLike, rows_per_task: int = 128, *,
+             compute: Literal[False]) -> da.Array: ...
+
+
+def jacobian(f: Callable[..., Any], x: TensorLike, rows_per_task: int = 128,
+             compute: bool = True) -> NDArray[Any] | da.Array:
     """The Jacobian of ``f`` at ``x`` (shape ``f(x).shape + x.shape``), its
     rows spread over dask's workers.
 

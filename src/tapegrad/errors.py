@@ -52,7 +52,7 @@ class NotDifferentiableError(TapegradError, TypeError):
     being differentiated (its result would silently lose the gradient)."""
 
 
-def describe(x):
+def describe(x: object) -> str:
     """``shape=(2, 3) float64`` for a tensor or array, the type name otherwise."""
     shape = getattr(x, "shape", None)
     dtype = getattr(x, "dtype", None)

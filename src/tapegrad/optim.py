@@ -14,9 +14,14 @@ using the new one.
         loss.backward()
         opt.step()
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import autograd, errors
 from .tensor import Tensor
@@ -24,7 +29,8 @@ from .tensor import Tensor
 __all__ = ["Optimizer", "SGD", "Adam"]
 
 
-def _check_number(name, value, lo=None, hi=None, lo_open=False, hi_open=False):
+def _check_number(name: str, value: float, lo: float | None = None, hi: float | None = None,
+                  lo_open: bool = False, hi_open: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -43,7 +49,7 @@ def _check_number(name, value, lo=None, hi=None, lo_open=False, hi_open=False):
 class Optimizer:
     """Base class: holds the parameters and zeroes their gradients."""
 
-    def __init__(self, params, lr):
+    def __init__(self, params: Tensor | Iterable[Tensor], lr: float) -> None:
         if isinstance(params, Tensor):
             params = [params]
         try:
@@ -62,17 +68,17 @@ class Optimizer:
                     f"p.attach_grad() on each parameter before giving it to the optimiser.")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("a parameter appears twice in params")
-        self.params = params
+        self.params: list[Tensor] = params
         self.lr = _check_number("lr", lr, lo=0.0, lo_open=True)
         self.steps = 0
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to zero (needed with grad_req='add')."""
         for p in self.params:
             if p.grad is not None:
                 p.grad.zero_()
 
-    def step(self):
+    def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""
         lr = _check_number("lr", self.lr, lo=0.0, lo_open=True)
         self.steps += 1
@@ -86,7 +92,7 @@ class Optimizer:
                 np.subtract(p._data, delta, out=p._data, casting="same_kind")
                 p._bump()
 
-    def _update(self, i, w, g, lr):
+    def _update(self, i: int, w: NDArray[Any], g: NDArray[Any], lr: float) -> NDArray[Any]:
         raise NotImplementedError
 
 
@@ -98,12 +104,13 @@ class SGD(Optimizer):
 
     ``momentum=0`` is plain ``param -= lr * grad``."""
 
-    def __init__(self, params, lr, momentum=0.0):
+    def __init__(self, params: Tensor | Iterable[Tensor], lr: float,
+                 momentum: float = 0.0) -> None:
         super().__init__(params, lr)
         self.momentum = _check_number("momentum", momentum, lo=0.0, hi=1.0, hi_open=True)
-        self._buf = [None] * len(self.params)
+        self._buf: list[NDArray[Any] | None] = [None] * len(self.params)
 
-    def _update(self, i, w, g, lr):
+    def _update(self, i: int, w: NDArray[Any], g: NDArray[Any], lr: float) -> NDArray[Any]:
         if self.momentum:
             buf = self._buf[i]
             if buf is None:
@@ -123,7 +130,8 @@ class Adam(Optimizer):
         param -= lr * (m / (1 - b1 ** t)) / (sqrt(v / (1 - b2 ** t)) + eps)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(self, params: Tensor | Iterable[Tensor], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params, lr)
         try:
             b1, b2 = betas
@@ -135,7 +143,7 @@ class Adam(Optimizer):
         self._m = [np.zeros_like(p._data) for p in self.params]
         self._v = [np.zeros_like(p._data) for p in self.params]
 
-    def _update(self, i, w, g, lr):
+    def _update(self, i: int, w: NDArray[Any], g: NDArray[Any], lr: float) -> NDArray[Any]:
         b1, b2 = self.betas
         t = self.steps
         m, v = self._m[i], self._v[i]

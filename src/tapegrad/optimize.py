@@ -32,10 +32,14 @@ Why it is built this way:
 SciPy is imported at the top: this module is imported only by users who ask
 for it (extra ``tapegrad[optimize]``); ``import tapegrad`` never imports it.
 """
+from __future__ import annotations
+
 import inspect
 import logging
 import numbers
 import sys
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.optimize as _sopt
@@ -46,6 +50,13 @@ import tapegrad as tg
 from tapegrad.errors import DTypeError, ShapeError, TapegradError
 
 __all__ = ["minimize", "NonFiniteError", "METHODS"]
+
+#: the parameters: an array (a tensor, a NumPy array, a list of numbers), or
+#: a tuple, list or dict of them, nested as you like; checked at run time
+#: (``_Tree``).  Any for type checkers: a dict literal mixing arrays and
+#: numbers, ``{"w": np.zeros(3), "b": 0.0}``, is inferred as
+#: ``dict[str, object]``, which no precise alias would accept.
+Params: TypeAlias = Any
 
 log = logging.getLogger(__name__)
 
@@ -513,7 +524,9 @@ def _minimize(evaluator, tree, method, who, *, progress=False, logger=log, **kwa
     return res
 
 
-def minimize(fun, x0, args=(), method="L-BFGS-B", **kwargs):
+def minimize(fun: Callable[..., Any], x0: Params, args: Any = (),
+             method: str | Callable[..., Any] | None = "L-BFGS-B",
+             **kwargs: Any) -> OptimizeResult:
     """Minimize ``fun(x, *args)`` with ``scipy.optimize.minimize``, its
     derivatives computed by tapegrad.
 

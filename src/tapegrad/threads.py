@@ -12,29 +12,32 @@ on the calling thread; it needs the optional package threadpoolctl
 (``pip install tapegrad[speed]``) and applies to the whole process, as
 NumPy's BLAS is one library.
 """
+from __future__ import annotations
+
 import os
 import warnings
+from typing import Any
 
 from ._core import kernels
 from .errors import ConfigWarning
 
 __all__ = ["num_threads", "set_num_threads", "blas_threads", "set_blas_threads"]
 
-_blas_limits = None          # threadpoolctl's limiter while a BLAS setting is in force
+_blas_limits: Any = None          # threadpoolctl's limiter while a BLAS setting is in force
 
 
-def num_threads():
+def num_threads() -> int:
     """Threads a big elementwise kernel is split over (1: not split)."""
     return kernels.num_threads()
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Split big elementwise kernels over ``n`` threads (1 turns splitting
     off); the TAPEGRAD_NUM_THREADS environment variable sets the default."""
     kernels.set_num_threads(n)
 
 
-def _threadpoolctl():
+def _threadpoolctl() -> Any:
     try:
         import threadpoolctl      # optional: tapegrad[speed]
     except ImportError:
@@ -44,7 +47,7 @@ def _threadpoolctl():
     return threadpoolctl
 
 
-def blas_threads():
+def blas_threads() -> int | None:
     """Threads NumPy's BLAS uses now (the first BLAS library found), or None
     if threadpoolctl is not installed to ask."""
     try:
@@ -55,7 +58,7 @@ def blas_threads():
     return info[0]["num_threads"] if info else None
 
 
-def set_blas_threads(n):
+def set_blas_threads(n: int | None) -> None:
     """Run NumPy's BLAS (matrix products) on ``n`` threads, process-wide;
     ``None`` restores what it was before the first call."""
     global _blas_limits
@@ -71,7 +74,7 @@ def set_blas_threads(n):
     _blas_limits = tpc.threadpool_limits(n, user_api="blas")
 
 
-def _blas_from_env():
+def _blas_from_env() -> None:
     value = os.environ.get("TAPEGRAD_BLAS_THREADS")
     if value is None:
         return

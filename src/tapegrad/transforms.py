@@ -21,9 +21,17 @@ sweep, whose width is n or m.  Inside ``record()`` (the Jacobian must stay
 differentiable) they go one at a time.  Either way, pick forward when inputs
 are few, reverse when outputs are few: gradients of scalar losses are
 reverse mode's home ground.
+
+Typing: a transformed function takes any arguments (``Callable[..., ...]``);
+what it returns follows ``argnums`` (an int: one gradient; a tuple: a tuple
+of them) and, for vjp and jvp, whether f returns one tensor or a tuple.
 """
+from __future__ import annotations
+
 import contextlib
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -32,7 +40,13 @@ from . import functions as F
 from ._core.tape import get_state, quiet_enter, quiet_leave, real_array
 from .ops.backend import rule_operand
 from .ops.batching import BATCH, Batched, BatchRunner, OneHot, batched_jvp
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
+
+#: a function to transform: called with tensors, returns a tensor (or a
+#: number, or for vjp/jvp/jacobian a tuple of them)
+Fn = Callable[..., Any]
+#: one primal (tangent, cotangent...) or a tuple of them
+Primals = TensorLike | Sequence[TensorLike]
 
 
 def _requires(t):
@@ -135,7 +149,14 @@ def _grads(heads, xs, head_grads, create):
 
 
 # ---- grad / value_and_grad --------------------------------------------------
-def value_and_grad(f, argnums=0):
+@overload
+def value_and_grad(f: Fn, argnums: int = 0) -> Callable[..., tuple[Tensor, Tensor]]: ...
+@overload
+def value_and_grad(f: Fn, argnums: Sequence[int]
+                   ) -> Callable[..., tuple[Tensor, tuple[Tensor, ...]]]: ...
+
+
+def value_and_grad(f: Fn, argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """``value_and_grad(f)(*args, **kwargs)`` -> ``(f(*args, **kwargs),
     gradient)``; f returns a scalar.
 
@@ -166,7 +187,13 @@ def value_and_grad(f, argnums=0):
     return vg
 
 
-def grad(f, argnums=0):
+@overload
+def grad(f: Fn, argnums: int = 0) -> Callable[..., Tensor]: ...
+@overload
+def grad(f: Fn, argnums: Sequence[int]) -> Callable[..., tuple[Tensor, ...]]: ...
+
+
+def grad(f: Fn, argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """``grad(f)(*args, **kwargs)``: the gradient of scalar-valued f at args
     (with respect to the positional arguments ``argnums``; keyword arguments
     are passed through to f).
@@ -192,7 +219,17 @@ def _outputs(out):
     return [_as_tensor(out, "the function's output")], False
 
 
-def vjp(f, *primals):
+@overload
+def vjp(f: Callable[..., Tensor], *primals: TensorLike
+        ) -> tuple[Tensor, Callable[..., tuple[Tensor, ...]]]: ...
+@overload
+def vjp(f: Callable[..., tuple[Any, ...] | list[Any]], *primals: TensorLike
+        ) -> tuple[tuple[Tensor, ...], Callable[..., tuple[Tensor, ...]]]: ...
+@overload
+def vjp(f: Fn, *primals: TensorLike) -> tuple[Any, Callable[..., tuple[Tensor, ...]]]: ...
+
+
+def vjp(f: Fn, *primals: TensorLike) -> tuple[Any, Callable[..., tuple[Tensor, ...]]]:
     """``out, vjp_fn = vjp(f, *primals)``; ``vjp_fn(cotangent)`` is the tuple
     of cotangent^T J, one entry per primal (reverse mode: one backward sweep
     per call, the function is evaluated once).  Like ``jvp`` and ``hvp`` it
@@ -229,7 +266,17 @@ def vjp(f, *primals):
     return (tuple(res) if multi else res[0]), vjp_fn
 
 
-def jvp(f, primals, tangents):
+@overload
+def jvp(f: Callable[..., Tensor], primals: Primals,
+        tangents: Primals) -> tuple[Tensor, Tensor]: ...
+@overload
+def jvp(f: Callable[..., tuple[Any, ...] | list[Any]], primals: Primals,
+        tangents: Primals) -> tuple[tuple[Tensor, ...], tuple[Tensor, ...]]: ...
+@overload
+def jvp(f: Fn, primals: Primals, tangents: Primals) -> tuple[Any, Any]: ...
+
+
+def jvp(f: Fn, primals: Primals, tangents: Primals) -> tuple[Any, Any]:
     """``out, tangent_out = jvp(f, primals, tangents)``: J @ tangents by
     forward mode (tangents ride along with the primals through every op; the
     function is evaluated once and no Jacobian is formed)."""
@@ -286,7 +333,16 @@ def _strip(t, level):
 
 
 # ---- jacobian / hessian / hvp -------------------------------------------------
-def jacobian(f, argnums=0, mode="rev"):
+@overload
+def jacobian(f: Fn, argnums: int = 0,
+             mode: Literal["rev", "fwd"] = "rev") -> Callable[..., Tensor]: ...
+@overload
+def jacobian(f: Fn, argnums: Sequence[int],
+             mode: Literal["rev", "fwd"] = "rev") -> Callable[..., tuple[Tensor, ...]]: ...
+
+
+def jacobian(f: Fn, argnums: int | Sequence[int] = 0,
+             mode: Literal["rev", "fwd"] = "rev") -> Callable[..., Any]:
     """``jacobian(f)(*args, **kwargs)``: shape ``out.shape + in.shape``
     (keyword arguments are passed through to f, not differentiated).
 
@@ -558,7 +614,7 @@ def _jac_fwd_batched(f, args, nums):
     return res
 
 
-def hessian(f, argnums=0):
+def hessian(f: Fn, argnums: int = 0) -> Callable[..., Tensor]:
     """``hessian(f)(x, **kwargs)``: shape ``x.shape + x.shape`` for scalar f
     (keyword arguments passed through to f; reverse over reverse: the gradient is recorded, then its graph swept
     back with one cotangent per element, all at once outside ``record()``)."""
@@ -567,7 +623,7 @@ def hessian(f, argnums=0):
     return jacobian(grad(f, argnums), argnums, mode="rev")
 
 
-def hvp(f, primals, v):
+def hvp(f: Fn, primals: Primals, v: Primals) -> tuple[Tensor, tuple[Tensor, ...]]:
     """``out, hvp = hvp(f, primals, v)``: the Hessian of scalar f at primals
     times v (a tuple shaped like primals), without forming the Hessian:
     one recorded gradient, then one more reverse sweep of <grad, v>."""

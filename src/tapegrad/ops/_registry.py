@@ -61,7 +61,7 @@ class Composite:
     """A public function built from primitives (mean, softmax, var...): no
     rules of its own; its derivatives are its primitives'."""
 
-    def __init__(self, name, fn, namespace="", method=None, numpy=None):
+    def __init__(self, name, fn, namespace="", method=None, numpy=None, stub=None):
         self.name = name
         self.namespace = namespace
         self.public = fn
@@ -72,6 +72,7 @@ class Composite:
         # the NumPy function with the same signature, which the array
         # backend calls directly (default: NumPy's function of that name)
         self.numpy = numpy if numpy is not None else _numpy_function(name, namespace)
+        self.stub = _check_stub(name, stub)
 
     def __repr__(self):
         return f"<composite {self.namespace + '.' if self.namespace else ''}{self.name}>"
@@ -137,7 +138,8 @@ def unregister(prim):
 def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=False,
               kernel=False, label=None, linear=False, elementwise=False, batch=None,
               namespace="", public=None, method=None, operator=None, grammar=(),
-              dlabels=None, latex=None, numpy=None, doc=None, internal=False, fold=None):
+              dlabels=None, latex=None, numpy=None, doc=None, internal=False, fold=None,
+              stub=None):
     """Define and register a primitive.
 
     ``jvp=LINEAR`` derives the tangent rule (the op applied to the tangent).
@@ -153,7 +155,13 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     ``numpy``: the NumPy function with the public signature, which
     the array backend calls directly (default: NumPy's function of that
     name, when it exists).  ``internal``: the public function serves the
-    backends (rules call it) but is not exported as ``tg.<name>``."""
+    backends (rules call it) but is not exported as ``tg.<name>``.  ``stub``:
+    what the type stubs (tools/gen_stubs.py) cannot derive from the public
+    function's signature, as stub text: ``{'return': 'list[Tensor]'}``,
+    ``{'args': 'int | Sequence[int]'}`` (a parameter's type), or
+    ``{'overloads': ('(x: TensorLike) -> Tensor', ...)}`` when the result's
+    type depends on the arguments (default: Tensor, or a tuple of ``nout``
+    tensors)."""
     if jvp == LINEAR:
         jvp = _linear_jvp(name, namespace)
     prim = Primitive(name, forward, vjp, jvp, nin=nin, nout=nout, saves=saves,
@@ -170,6 +178,7 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     prim.dlabels = dlabels
     prim.latex = latex
     prim.fold = fold
+    prim.stub = _check_stub(name, stub)
     if numpy is None and public is not None:
         numpy = _numpy_function(name, namespace)
     prim.numpy = numpy
@@ -181,13 +190,31 @@ def primitive(name, forward, vjp, jvp, *, nin=1, nout=1, saves=(), save_out=Fals
     return register(prim)
 
 
-def composite(name, namespace="", method=None, numpy=None):
+def composite(name, namespace="", method=None, numpy=None, stub=None):
     """Decorator: register a public function built from primitives.
-    ``numpy``: as for primitive()."""
+    ``numpy``, ``stub``: as for primitive() (a composite returns a Tensor
+    unless ``stub`` says otherwise)."""
     def deco(fn):
-        register(Composite(name, fn, namespace, name if method is True else method, numpy))
+        register(Composite(name, fn, namespace, name if method is True else method, numpy,
+                           stub))
         return fn
     return deco
+
+
+def _check_stub(name, stub):
+    """An entry's ``stub``: a dict of stub text (see primitive())."""
+    stub = dict(stub or {})
+    for key, value in stub.items():
+        if key == "overloads":
+            ok = isinstance(value, tuple) and value and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise TypeError(f"entry {name!r}: stub[{key!r}] must be stub text (a str; "
+                            f"'overloads': a tuple of signatures), got {value!r}")
+    if "overloads" in stub and "return" in stub:
+        raise TypeError(f"entry {name!r}: stub gives 'overloads' or 'return', not both")
+    return stub
 
 
 def _numpy_function(name, namespace):

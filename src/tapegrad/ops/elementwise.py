@@ -333,7 +333,9 @@ def _where_forward(a, b, cond):
 
 primitive("where", _where_forward, _where_vjp, _where_jvp, nin=2, kernel=True,
           label="where(c, {0}, {1})", linear=True, elementwise=True, batch=ELEMENTWISE,
-          public=where, numpy=np.where)
+          public=where, numpy=np.where, stub={"overloads": (
+              "(cond: TensorLike) -> tuple[NDArray[np.intp], ...]",
+              "(cond: TensorLike, a: TensorLike, b: TensorLike) -> Tensor")})
 
 
 
@@ -674,7 +676,7 @@ def _predicate(name, fn):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = (f"NumPy's ``{name}`` on the tensor's values: a plain bool array, never "
                  f"recorded (a predicate has no derivative).")
-    composite(name)(f)
+    composite(name, stub={"return": "np.bool_ | NDArray[np.bool_]"})(f)
     return f
 
 

@@ -290,7 +290,23 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     return _pick_along_axis(x, perm, ax)
 
 
-@composite("unique")
+@composite("unique", stub={"overloads": (
+    "(ar: TensorLike, return_index: Literal[False] = ..., return_inverse: Literal[False] = ..., "
+    "return_counts: Literal[False] = ..., axis: int | None = ..., *, equal_nan: bool = ..., "
+    "sorted: bool = ...) -> Tensor",
+    # one of the three asked for, by keyword: (values, that array)
+    "(ar: TensorLike, *, return_index: Literal[True], return_inverse: Literal[False] = ..., "
+    "return_counts: Literal[False] = ..., axis: int | None = ..., equal_nan: bool = ..., "
+    "sorted: bool = ...) -> tuple[Tensor, NDArray[np.intp]]",
+    "(ar: TensorLike, *, return_index: Literal[False] = ..., return_inverse: Literal[True], "
+    "return_counts: Literal[False] = ..., axis: int | None = ..., equal_nan: bool = ..., "
+    "sorted: bool = ...) -> tuple[Tensor, NDArray[np.intp]]",
+    "(ar: TensorLike, *, return_index: Literal[False] = ..., return_inverse: Literal[False] = "
+    "..., return_counts: Literal[True], axis: int | None = ..., equal_nan: bool = ..., "
+    "sorted: bool = ...) -> tuple[Tensor, NDArray[np.intp]]",
+    "(ar: TensorLike, return_index: bool = ..., return_inverse: bool = ..., "
+    "return_counts: bool = ..., axis: int | None = ..., *, equal_nan: bool = ..., "
+    "sorted: bool = ...) -> tuple[Any, ...]")})
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, sorted=True):
     """NumPy's unique: the values a tensor (each picked from its first
@@ -309,7 +325,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 
 # ---- integer results: plain NumPy arrays, never recorded ----------------------------
-@composite("argsort", method=True)
+@composite("argsort", method=True, stub={"return": "NDArray[np.intp]"})
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     """The indices that sort ``a`` (NumPy's argsort), a plain integer array."""
     _no_order("argsort", order)
@@ -317,34 +333,34 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     return np.argsort(_values(a), axis=axis, kind=kind, **kw)
 
 
-@composite("argpartition", method=True)
+@composite("argpartition", method=True, stub={"return": "NDArray[np.intp]"})
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     """The indices that partition ``a`` (NumPy's argpartition), a plain integer array."""
     _no_order("argpartition", order)
     return np.argpartition(_values(a), kth, axis=axis, kind=kind)
 
 
-@composite("searchsorted", method=True)
+@composite("searchsorted", method=True, stub={"return": "np.intp | NDArray[np.intp]"})
 def searchsorted(a, v, side="left", sorter=None):
     """Where ``v`` would be inserted into the sorted ``a`` (NumPy's
     searchsorted), a plain integer array; piecewise constant in both."""
     return np.searchsorted(_values(a), _values(v), side=side, sorter=sorter)
 
 
-@composite("nonzero", method=True)
+@composite("nonzero", method=True, stub={"return": "tuple[NDArray[np.intp], ...]"})
 def nonzero(a):
     """The indices of the nonzero elements, one integer array per axis
     (NumPy's nonzero), never recorded."""
     return np.nonzero(_values(a))
 
 
-@composite("flatnonzero")
+@composite("flatnonzero", stub={"return": "NDArray[np.intp]"})
 def flatnonzero(a):
     """The indices of the nonzero elements of the flattened input (plain array)."""
     return np.flatnonzero(_values(a))
 
 
-@composite("argwhere")
+@composite("argwhere", stub={"return": "NDArray[np.intp]"})
 def argwhere(a):
     """The indices of the nonzero elements, one row each (plain array)."""
     return np.argwhere(_values(a))

@@ -186,7 +186,13 @@ def _solve_jvp(B, ts, xs, out, p):
 
 
 def _solve_forward(a, b, vec):
-    return np.linalg.solve(a, b)
+    # b as a stack of matrices of a's rank: NumPy 1 reads a b of rank
+    # a.ndim - 1 as a stack of vectors, NumPy 2 only a 1-D b
+    bm = b[..., None] if vec else b
+    batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
+    r = np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]),
+                        np.broadcast_to(bm, batch + bm.shape[-2:]))
+    return r[..., 0] if vec else r
 
 
 def _solve_batch(args, p):
@@ -329,7 +335,8 @@ def _chol_jvp(B, ts, xs, out, p):
 
 
 def _chol_forward(a, upper):
-    return np.linalg.cholesky(a, upper=upper)
+    L = np.linalg.cholesky(a)               # NumPy < 2.0 has no upper=
+    return np.swapaxes(L, -1, -2).copy() if upper else L
 
 
 def cholesky(a, /, *, upper=False):
@@ -555,7 +562,14 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 primitive("svd", _lapack("svd", _svd_forward), _svd_vjp, _quiet(_svd_jvp), nout=3, save_out=True,
-          label="svd({0})", batch=_stack_batch(_svd_forward), namespace="linalg", public=svd)
+          label="svd({0})", batch=_stack_batch(_svd_forward), namespace="linalg", public=svd,
+          stub={"overloads": (
+              "(a: TensorLike, full_matrices: bool = ..., compute_uv: Literal[True] = ..., "
+              "hermitian: bool = ...) -> tuple[Tensor, Tensor, Tensor]",
+              "(a: TensorLike, full_matrices: bool = ..., *, compute_uv: Literal[False], "
+              "hermitian: bool = ...) -> Tensor",
+              "(a: TensorLike, full_matrices: bool, compute_uv: Literal[False], "
+              "hermitian: bool = ...) -> Tensor")})
 
 
 def _svdvals_vjp(B, g, xs, out, p, needs):
@@ -672,7 +686,10 @@ def qr(a, mode="reduced"):
 
 
 primitive("qr", _lapack("qr", _qr_forward), _qr_vjp, _qr_jvp, nout=2, save_out=True,
-          label="qr({0})", batch=_stack_batch(_qr_forward), namespace="linalg", public=qr)
+          label="qr({0})", batch=_stack_batch(_qr_forward), namespace="linalg", public=qr,
+          stub={"overloads": (
+              "(a: TensorLike, mode: Literal['reduced', 'complete'] = ...) -> tuple[Tensor, Tensor]",
+              "(a: TensorLike, mode: Literal['r']) -> Tensor")})
 
 
 # ---- pinv ----------------------------------------------------------------------------------
@@ -906,7 +923,8 @@ def cond(x, p=None):
 
 
 # ---- composites on the primitives above --------------------------------------------------
-@composite("lstsq", namespace="linalg")
+@composite("lstsq", namespace="linalg",
+           stub={"return": "tuple[Tensor, Tensor, np.int32, Tensor]"})
 def lstsq(a, b, rcond=None):
     """NumPy's lstsq: (x, residuals, rank, s) for min ||a x - b||, x the
     minimum-norm solution pinv(a) @ b (singular values at or below ``rcond``
@@ -1055,10 +1073,12 @@ def tensorinv(a, ind=2):
     return reshape(inv(reshape(a, (prod, -1))), old[ind:] + old[:ind])
 
 
-@composite("matrix_rank", namespace="linalg")
+@composite("matrix_rank", namespace="linalg", stub={"return": "np.intp | NDArray[np.intp]"})
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """The rank (NumPy's matrix_rank): an integer, a plain NumPy value."""
     data = getattr(A, "_data", A)
+    if rtol is None:                        # NumPy < 2.0 has no rtol=
+        return np.linalg.matrix_rank(np.asarray(data), tol=tol, hermitian=hermitian)
     return np.linalg.matrix_rank(np.asarray(data), tol=tol, hermitian=hermitian, rtol=rtol)
 
 

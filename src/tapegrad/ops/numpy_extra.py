@@ -14,7 +14,10 @@ constant in xp; heaviside's derivative in x2 is 1 where x1 == 0, else 0
 import operator
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
+try:
+    from numpy.lib.array_utils import normalize_axis_index
+except ImportError:                     # NumPy 1.x
+    from numpy.core.multiarray import normalize_axis_index
 
 from .. import errors
 from .._core.tape import TensorBase, is_batched, wrap
@@ -138,7 +141,7 @@ def rollaxis(a, axis, start=0):
     return TG.transpose(x, axes)
 
 
-@composite("unstack")
+@composite("unstack", stub={"return": "tuple[Tensor, ...]"})
 def unstack(x, /, *, axis=0):
     """The slices along ``axis``, as a tuple (NumPy's unstack)."""
     x = _operand(x)
@@ -167,14 +170,23 @@ def insert(arr, obj, values, axis=None):
     a, v = _operand(arr), _operand(values)
     la = _labels(tuple(a.shape))
     lv = _labels(tuple(v.shape), la.size)
-    return _gather_flat([a, v], np.insert(la, obj, lv, axis=axis))
+    return _gather_flat([a, v], np.insert(la, _index("insert", obj), lv, axis=axis))
 
 
 @composite("delete")
 def delete(arr, obj, axis=None):
     """``arr`` without the entries ``obj`` along ``axis`` (NumPy's delete)."""
     a = _operand(arr)
-    return _gather_flat([a], np.delete(_labels(tuple(a.shape)), obj, axis=axis))
+    return _gather_flat([a], np.delete(_labels(tuple(a.shape)), _index("delete", obj),
+                                       axis=axis))
+
+
+def _index(fname, obj):
+    """An index argument (ints, slices, bool masks); a tensor holds floats."""
+    if isinstance(obj, TensorBase):
+        raise TypeError(f"{fname}: the indices must be integers (a list, a NumPy integer "
+                        f"array or a slice), not a tensor of floats")
+    return obj
 
 
 @composite("resize")
@@ -212,7 +224,7 @@ def trim_zeros(filt, trim="fb", axis=None):
     return TG.getitem(x, tuple(idx))
 
 
-@composite("meshgrid")
+@composite("meshgrid", stub={"return": "tuple[Tensor, ...]"})
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     """Coordinate matrices from coordinate vectors (NumPy's meshgrid), a tuple."""
     if indexing not in ("xy", "ij"):
@@ -317,7 +329,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return (y, step) if retstep else y
 
 
-@composite("gradient")
+@composite("gradient", stub={"return": "Tensor | tuple[Tensor, ...]"})
 def gradient(f, *varargs, axis=None, edge_order=1):
     """NumPy's gradient: second-order central differences inside, first- or
     second-order (``edge_order``) one-sided differences at the edges, with
@@ -777,7 +789,7 @@ def ldexp(x1, x2):
     return TG.multiply(a, np.ldexp(np.ones((), dt), e))
 
 
-@composite("modf")
+@composite("modf", stub={"return": "tuple[Tensor, Tensor]"})
 def modf(x):
     """The fractional and integral parts, with x's sign (NumPy's modf): the
     fractional part has derivative 1, the integral part 0; modf(+-inf) is
@@ -801,7 +813,7 @@ def floor_divide(x1, x2):
     return _zero_derivative(np.floor_divide(_raw(a), _raw(b)).astype(dt), a, b)
 
 
-@composite("divmod")
+@composite("divmod", stub={"return": "tuple[Tensor, Tensor]"})
 def divmod_(x1, x2):
     """(floor_divide(x1, x2), remainder(x1, x2)) (NumPy's divmod)."""
     return floor_divide(x1, x2), TG.remainder(_operand(x1), _operand(x2))
@@ -1030,7 +1042,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     return TG.moveaxis(y, 0, axis) if axis != 0 else y
 
 
-@composite("frexp")
+@composite("frexp", stub={"return": "tuple[Tensor, NDArray[np.intc]]"})
 def frexp(x):
     """(mantissa, exponent) with x = mantissa * 2**exponent (NumPy's frexp):
     the mantissa a tensor, derivative 2**-exponent; the exponent integers."""
@@ -1123,7 +1135,7 @@ def kaiser(M, beta):
     return TG.divide(TG.i0(TG.multiply(b, s)), TG.i0(b))
 
 
-@composite("polydiv")
+@composite("polydiv", stub={"return": "tuple[Tensor, Tensor]"})
 def polydiv(u, v):
     """Quotient and remainder of polynomial division (NumPy's polydiv, the
     same long division and the same stripping of the remainder's leading

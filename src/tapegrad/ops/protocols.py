@@ -48,6 +48,7 @@ any protocol is asked, unless the function's dispatcher looks into the list
 (``stack``).
 """
 import inspect
+from typing import Any
 
 import numpy as np
 
@@ -349,7 +350,8 @@ def _fast_calls():
     return _fast
 
 
-def tensor_array_ufunc(self, ufunc, method, *inputs, **kwargs):
+def tensor_array_ufunc(self: TensorBase, ufunc: np.ufunc, method: str, *inputs: Any,
+                       **kwargs: Any) -> Any:
     """NumPy's ufuncs on tensors (``np.exp(t)``, ``ndarray + t``,
     ``np.add.reduce(t)``): the tapegrad function of the registry the ufunc
     mirrors, recorded exactly as the ``tg.`` call (``out=``, ``dtype=``

@@ -78,7 +78,7 @@ def _reshape_batch(args, p):
 primitive("reshape", lambda x, shape: np.reshape(x, shape),
           lambda B, g, xs, out, p, needs: (B.reshape(g, xs[0].shape),), LINEAR,
           linear=True, label="reshape({0})", batch=_reshape_batch, public=reshape, method=True,
-          fold="shape", dlabels=("1",), kernel=True)
+          fold="shape", dlabels=("1",), kernel=True, stub={"args": "int | Sequence[int]"})
 
 
 # ---- transpose ---------------------------------------------------------------------
@@ -477,19 +477,25 @@ def _atleast(arys, pad):
     return res[0] if len(res) == 1 else tuple(res)
 
 
-@composite("atleast_1d")
+@composite("atleast_1d", stub={"overloads": (
+    "(ary: TensorLike, /) -> Tensor",
+    "(ary1: TensorLike, ary2: TensorLike, /, *arys: TensorLike) -> tuple[Tensor, ...]")})
 def atleast_1d(*arys):
     """Each input with at least one axis (a 0-d one becomes shape (1,))."""
     return _atleast(arys, lambda s: s if len(s) >= 1 else (1,))
 
 
-@composite("atleast_2d")
+@composite("atleast_2d", stub={"overloads": (
+    "(ary: TensorLike, /) -> Tensor",
+    "(ary1: TensorLike, ary2: TensorLike, /, *arys: TensorLike) -> tuple[Tensor, ...]")})
 def atleast_2d(*arys):
     """Each input with at least two axes: (n,) becomes (1, n)."""
     return _atleast(arys, lambda s: s if len(s) >= 2 else (1,) * (2 - len(s)) + s)
 
 
-@composite("atleast_3d")
+@composite("atleast_3d", stub={"overloads": (
+    "(ary: TensorLike, /) -> Tensor",
+    "(ary1: TensorLike, ary2: TensorLike, /, *arys: TensorLike) -> tuple[Tensor, ...]")})
 def atleast_3d(*arys):
     """Each input with at least three axes: (n,) becomes (1, n, 1), (m, n) (m, n, 1)."""
     def pad(s):
@@ -503,7 +509,7 @@ def atleast_3d(*arys):
     return _atleast(arys, pad)
 
 
-@composite("broadcast_arrays")
+@composite("broadcast_arrays", stub={"return": "tuple[Tensor, ...]"})
 def broadcast_arrays(*args, subok=False):
     """The inputs broadcast to their common shape (a tuple, as NumPy 2)."""
     xs = [arg(a) for a in args]
@@ -621,14 +627,14 @@ def _split(fn, ary, indices_or_sections, axis, equal):
     return [getitem(x, lead + (slice(a, b),)) for a, b in zip(points[:-1], points[1:])]
 
 
-@composite("array_split")
+@composite("array_split", stub={"return": "list[Tensor]"})
 def array_split(ary, indices_or_sections, axis=0):
     """A list of sub-tensors: ``indices_or_sections`` equal-as-possible
     sections (the first ones one longer) or the split points along ``axis``."""
     return _split("array_split", ary, indices_or_sections, axis, False)
 
 
-@composite("split")
+@composite("split", stub={"return": "list[Tensor]"})
 def split(ary, indices_or_sections, axis=0):
     """A list of sub-tensors, as array_split, but sections must divide the axis."""
     return _split("split", ary, indices_or_sections, axis, True)
@@ -641,19 +647,19 @@ def _split_at_least(fn, ary, nd, axis, indices_or_sections):
     return _split(fn, x, indices_or_sections, axis(_ndim(x)), True)
 
 
-@composite("hsplit")
+@composite("hsplit", stub={"return": "list[Tensor]"})
 def hsplit(ary, indices_or_sections):
     """split along axis 1 (axis 0 for 1-D input)."""
     return _split_at_least("hsplit", ary, 1, lambda nd: 1 if nd > 1 else 0, indices_or_sections)
 
 
-@composite("vsplit")
+@composite("vsplit", stub={"return": "list[Tensor]"})
 def vsplit(ary, indices_or_sections):
     """split along axis 0, for input of at least 2 dimensions."""
     return _split_at_least("vsplit", ary, 2, lambda nd: 0, indices_or_sections)
 
 
-@composite("dsplit")
+@composite("dsplit", stub={"return": "list[Tensor]"})
 def dsplit(ary, indices_or_sections):
     """split along axis 2, for input of at least 3 dimensions."""
     return _split_at_least("dsplit", ary, 3, lambda nd: 2, indices_or_sections)

@@ -317,7 +317,15 @@ def expit(x):
     return REGISTRY["sigmoid"].public(x)
 
 
-@composite("logsumexp", namespace=NS)
+@composite("logsumexp", namespace=NS, stub={"overloads": (
+    "(a: TensorLike, axis: int | tuple[int, ...] | None = ..., b: TensorLike | None = ..., "
+    "keepdims: bool = ..., return_sign: Literal[False] = ...) -> Tensor",
+    # with the sign: (log|sum|, its sign as a NumPy array)
+    "(a: TensorLike, axis: int | tuple[int, ...] | None = ..., b: TensorLike | None = ..., "
+    "keepdims: bool = ..., *, return_sign: Literal[True]) -> "
+    "tuple[Tensor, NDArray[np.floating[Any]]]",
+    "(a: TensorLike, axis: int | tuple[int, ...] | None, b: TensorLike | None, "
+    "keepdims: bool, return_sign: Literal[True]) -> tuple[Tensor, NDArray[np.floating[Any]]]")})
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """log(sum(b * exp(a))) over ``axis`` (scipy.special.logsumexp): ``tg.logsumexp``,
     and with weights ``b`` log|sum(b exp(a))| (``return_sign``: also its sign,

@@ -35,11 +35,11 @@ def _axis1(axis, ndim):
     return norm_axis(operator.index(axis), ndim)[0]
 
 
-def _named(name, method=None):
+def _named(name, method=None, stub=None):
     """Register a composite whose Python name differs (any_, all_, ...)."""
     def deco(fn):
         fn.__name__ = fn.__qualname__ = name
-        return composite(name, method=method)(fn)
+        return composite(name, method=method, stub=stub)(fn)
     return deco
 
 
@@ -274,7 +274,13 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_No
 
 
 # ---- average ------------------------------------------------------------------------
-@composite("average")
+@composite("average", stub={"overloads": (
+    "(a: TensorLike, axis: int | tuple[int, ...] | None = ..., weights: TensorLike | None = ..., "
+    "returned: Literal[False] = ..., *, keepdims: bool = ...) -> Tensor",
+    "(a: TensorLike, axis: int | tuple[int, ...] | None = ..., weights: TensorLike | None = ..., "
+    "*, returned: Literal[True], keepdims: bool = ...) -> tuple[Tensor, Tensor]",
+    "(a: TensorLike, axis: int | tuple[int, ...] | None, weights: TensorLike | None, "
+    "returned: Literal[True], *, keepdims: bool = ...) -> tuple[Tensor, Tensor]")})
 def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """Weighted average (NumPy's average); the weights may be tensors too.
     ``returned=True`` also gives the sum of the weights."""
@@ -701,48 +707,48 @@ def _plain(x):
     return _raw(_operand(x))
 
 
-@_named("any", method="any")
+@_named("any", method="any", stub={"return": "np.bool_ | NDArray[np.bool_]"})
 def any_(a, axis=None, out=None, keepdims=False, *, where=True):
     """Whether any element is nonzero (a NumPy bool array, not recorded)."""
     no_out("any", out)
     return np.any(_plain(a), axis=axis, keepdims=keepdims, where=where)
 
 
-@_named("all", method="all")
+@_named("all", method="all", stub={"return": "np.bool_ | NDArray[np.bool_]"})
 def all_(a, axis=None, out=None, keepdims=False, *, where=True):
     """Whether all elements are nonzero (a NumPy bool array, not recorded)."""
     no_out("all", out)
     return np.all(_plain(a), axis=axis, keepdims=keepdims, where=where)
 
 
-@composite("count_nonzero")
+@composite("count_nonzero", stub={"return": "int | np.intp | NDArray[np.intp]"})  # int: NumPy 1
 def count_nonzero(a, axis=None, *, keepdims=False):
     """The number of nonzero elements (NumPy integers, not recorded)."""
     return np.count_nonzero(_plain(a), axis=axis, keepdims=keepdims)
 
 
-@composite("argmax", method=True)
+@composite("argmax", method=True, stub={"return": "np.intp | NDArray[np.intp]"})
 def argmax(a, axis=None, out=None, *, keepdims=False):
     """Index of the largest element (the first at ties; NumPy integers, not recorded)."""
     no_out("argmax", out)
     return np.argmax(_plain(a), axis=axis, keepdims=keepdims)
 
 
-@composite("argmin", method=True)
+@composite("argmin", method=True, stub={"return": "np.intp | NDArray[np.intp]"})
 def argmin(a, axis=None, out=None, *, keepdims=False):
     """Index of the smallest element (the first at ties; NumPy integers, not recorded)."""
     no_out("argmin", out)
     return np.argmin(_plain(a), axis=axis, keepdims=keepdims)
 
 
-@composite("nanargmax")
+@composite("nanargmax", stub={"return": "np.intp | NDArray[np.intp]"})
 def nanargmax(a, axis=None, out=None, *, keepdims=False):
     """argmax ignoring NaNs (NumPy integers, not recorded)."""
     no_out("nanargmax", out)
     return np.nanargmax(_plain(a), axis=axis, keepdims=keepdims)
 
 
-@composite("nanargmin")
+@composite("nanargmin", stub={"return": "np.intp | NDArray[np.intp]"})
 def nanargmin(a, axis=None, out=None, *, keepdims=False):
     """argmin ignoring NaNs (NumPy integers, not recorded)."""
     no_out("nanargmin", out)

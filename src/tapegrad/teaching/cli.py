@@ -210,7 +210,7 @@ def _demo(out):
     w(f"{tg.evaluation_trace(f, 3.0, -4.0, names=['x1', 'x2'])}\n")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tapegrad` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()

@@ -13,10 +13,14 @@ backward wrote it) and the tensors a live record saved.
 Nothing here imports Graphviz's Python package: ``draw`` runs the ``dot``
 program, which ``apt-get install graphviz`` (or brew, conda) provides.
 """
+from __future__ import annotations
+
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +79,9 @@ def _op_symbol(prim):
     return prim.name
 
 
-def to_dot(y, names=None, rankdir="TB", title=None):
+def to_dot(y: Tensor | Sequence[Tensor] | EvaluationTrace,
+           names: Mapping[str, Tensor] | None = None, rankdir: str = "TB",
+           title: str | None = None) -> DotSource:
     """Graphviz (DOT) source of the graph recorded for ``y``.
 
     ``y`` is a recorded tensor (or a list of them), or an evaluation trace
@@ -110,7 +116,7 @@ class DotSource(str):
     """Graphviz (DOT) source: a ``str``, which a notebook shows as the drawn
     graph (SVG) when Graphviz's ``dot`` program is installed."""
 
-    def _repr_svg_(self):
+    def _repr_svg_(self) -> str | None:
         exe = shutil.which("dot")
         if exe is None:
             return None                  # the notebook falls back to the text
@@ -304,7 +310,8 @@ def _trace_dot(trace, rankdir, title):
     return g.source("trace")
 
 
-def draw(y, path, format=None, **kw):
+def draw(y: Tensor | Sequence[Tensor] | EvaluationTrace, path: str | os.PathLike[str],
+         format: str | None = None, **kw: Any) -> str:
     """Render ``to_dot(y, **kw)`` to ``path`` with Graphviz's ``dot`` program.
 
     The format comes from ``format`` or the file's extension (svg, png, pdf,

@@ -20,10 +20,15 @@ numbers.  Plumbing that is not elementary to a reader (casts, copies,
 reshapes that keep the values) is folded into the row it came from, and rows
 the output does not depend on are dropped, so the last row is the output.
 """
+from __future__ import annotations
+
 import re
 import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import autograd, errors
 from .._core.tape import DEFAULT_RUNNER, get_state
@@ -33,6 +38,10 @@ from ..tensor import Tensor
 from ..transforms import jvp
 
 __all__ = ["evaluation_trace", "EvaluationTrace", "TraceRow"]
+
+#: a row's number: a float for a scalar row, else an array
+Value = float | NDArray[np.floating[Any]]
+
 
 def _entry(op):
     return REGISTRY.get(op) if op is not None else None
@@ -54,9 +63,19 @@ class TraceRow:
 
     __slots__ = ("name", "expr", "value", "tangent", "adjoint", "op", "args", "index",
                  "partials")
+    name: str
+    expr: str
+    value: Value
+    tangent: Value
+    adjoint: Value
+    op: str | None
+    args: tuple[int | _Const, ...]
+    index: int
+    partials: tuple[float | None, ...]
 
-    def __init__(self, name, expr, value, tangent, adjoint, op=None, args=(), index=0,
-                 partials=()):
+    def __init__(self, name: str, expr: str, value: Value, tangent: Value, adjoint: Value,
+                 op: str | None = None, args: tuple[int | _Const, ...] = (), index: int = 0,
+                 partials: tuple[float | None, ...] = ()) -> None:
         self.name = name
         self.expr = expr
         self.value = value
@@ -67,7 +86,7 @@ class TraceRow:
         self.index = index
         self.partials = partials
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"TraceRow({self.name} = {self.expr}: value={self.value!r}, "
                 f"tangent={self.tangent!r}, adjoint={self.adjoint!r})")
 
@@ -75,14 +94,14 @@ class TraceRow:
 class _Const:
     __slots__ = ("value",)
 
-    def __init__(self, value):
+    def __init__(self, value: Value) -> None:
         self.value = value
 
-    def text(self):
+    def text(self) -> str:
         return _fmt_const(self.value)
 
 
-def _fmt_const(v):
+def _fmt_const(v: Value) -> str:
     a = np.asarray(v)
     if a.size == 1:
         x = float(a.reshape(-1)[0])
@@ -218,7 +237,8 @@ def _label(label, names, op):
         return f"{op}({', '.join(names)})"
 
 
-def evaluation_trace(f, *inputs, wrt=0, names=None):
+def evaluation_trace(f: Callable[..., Any], *inputs: float | Tensor, wrt: int | str = 0,
+                     names: Sequence[str] | None = None) -> EvaluationTrace:
     """The evaluation trace of scalar function ``f`` at scalar ``inputs``.
 
     Returns an :class:`EvaluationTrace` whose ``rows`` hold one row per input
@@ -384,7 +404,7 @@ def _local_partials(t, args):
 
 
 # ---- rendering ------------------------------------------------------------------
-def _fmt_num(v, digits):
+def _fmt_num(v: Value, digits: int) -> str:
     a = np.asarray(v)
     if a.size != 1:
         return np.array2string(a, precision=digits, separator=", ", suppress_small=True)
@@ -478,7 +498,7 @@ class _Latex:
         return s
 
 
-def _partial_text(row, k, rows):
+def _partial_text(row: TraceRow, k: int, rows: Sequence[TraceRow]) -> str:
     """d row / d (operand k) as text in the operands' names."""
     names = [rows[a].name if isinstance(a, int) else a.text() for a in row.args]
     e = _entry(row.op)
@@ -527,35 +547,41 @@ class EvaluationTrace:
 
     digits = 4
 
-    def __init__(self, rows, input_names, wrt, fname="f"):
+    def __init__(self, rows: list[TraceRow], input_names: Sequence[str], wrt: int,
+                 fname: str = "f") -> None:
         self.rows = rows
         self.input_names = list(input_names)
         self.wrt = wrt
         self.fname = fname
 
     @property
-    def output(self):
+    def output(self) -> Value:
         return self.rows[-1].value
 
     @property
-    def n_inputs(self):
+    def n_inputs(self) -> int:
         return len(self.input_names)
 
     @property
-    def gradient(self):
+    def gradient(self) -> tuple[Value, ...]:
         return tuple(r.adjoint for r in self.rows[:self.n_inputs])
 
     @property
-    def derivative(self):
+    def derivative(self) -> Value:
         return self.rows[-1].tangent
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[TraceRow]:
         return iter(self.rows)
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: int | str) -> TraceRow: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[TraceRow]: ...
+
+    def __getitem__(self, key: int | str | slice) -> TraceRow | list[TraceRow]:
         if isinstance(key, str):
             for r in self.rows:
                 if r.name == key:
@@ -563,7 +589,7 @@ class EvaluationTrace:
             raise KeyError(key)
         return self.rows[key]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"<EvaluationTrace of {self.fname}: {len(self.rows)} rows, "
                 f"output {_fmt_num(self.output, self.digits)}>")
 
@@ -637,7 +663,7 @@ class EvaluationTrace:
                 f"d y/d {self.input_names[self.wrt]} = {_fmt_num(self.derivative, d)};  "
                 f"reverse mode (one pass for all inputs): {grad}")
 
-    def __str__(self):
+    def __str__(self) -> str:
         blocks = []
         for title, _, _, formulas, nums in self._tables(_Plain):
             nums = _align_decimals(nums)
@@ -650,11 +676,11 @@ class EvaluationTrace:
         blocks.append(self._summary())
         return "\n\n".join(blocks)
 
-    def _repr_markdown_(self):
+    def _repr_markdown_(self) -> str:
         """How a notebook shows a trace: the three tables, formulas typeset."""
         return self.to_markdown()
 
-    def to_markdown(self):
+    def to_markdown(self) -> str:
         """The three tables as Markdown (formulas in $...$ LaTeX)."""
         blocks = []
         for title, h1, h2, formulas, nums in self._tables(_Latex):
