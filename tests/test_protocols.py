@@ -117,8 +117,9 @@ SPECS = [
          lambda a, b: np.where(MASK23, a, b), [(2, 3), (3,)]),
     Spec("np.reshape", lambda x: np.reshape(x, (3, 2)), lambda x: np.reshape(x, (3, 2)),
          [(2, 3)]),
-    Spec("np.reshape.kw", lambda x: np.reshape(x, shape=-1), lambda x: np.reshape(x, shape=-1),
-         [(2, 3)]),
+    # NumPy >= 2.1: reshape's shape= keyword
+    *([Spec("np.reshape.kw", lambda x: np.reshape(x, shape=-1),
+            lambda x: np.reshape(x, shape=-1), [(2, 3)])] if NUMPY_2_1 else []),
     Spec("np.transpose", np.transpose, np.transpose, [(2, 3)]),
     Spec("np.transpose.axes", lambda x: np.transpose(x, (1, 2, 0)),
          lambda x: np.transpose(x, (1, 2, 0)), [(2, 3, 2)]),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ._core.tape import CoreTensor
 from .ops import REGISTRY
 from .ops._registry import as_tensor
 from .tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_float_dtype, to_array
@@ -82,7 +83,7 @@ def ones_like(t: TensorLike) -> Tensor:
 
 
 def _shape(t: TensorLike) -> tuple[int, ...]:
-    return t.shape if isinstance(t, Tensor) else np.shape(t)
+    return t.shape if isinstance(t, CoreTensor) else np.shape(t)
 
 
 def _like_dtype(t: TensorLike) -> np.dtype[Any]:

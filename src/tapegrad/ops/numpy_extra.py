@@ -204,8 +204,9 @@ def trim_zeros(filt, trim="fb", axis=None):
     vals = _raw(x)
     # NumPy's cut, found on an array of the element labels shaped like filt
     lab = _labels(vals.shape)
-    keep = np.trim_zeros(np.where(vals != 0, lab + 1, 0), trim, axis) if vals.ndim \
-        else np.trim_zeros(vals, trim, axis)
+    by_axis = () if axis is None else (axis,)     # NumPy < 2.2 has no axis
+    keep = np.trim_zeros(np.where(vals != 0, lab + 1, 0), trim, *by_axis) if vals.ndim \
+        else np.trim_zeros(vals, trim, *by_axis)
     if vals.ndim == 0:
         return x
     idx = []
