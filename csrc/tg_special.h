@@ -58,6 +58,20 @@ double tg_dsinc(double x);                 /* its derivative, a series near 0 */
 double tg_remainder(double a, double b);   /* NumPy's remainder (the divisor's sign) */
 double tg_cbrt(double x);                  /* libm's, corrected to ~0.5 ulp */
 
+/* Bessel functions of integer order (libm's), rgamma, the regularized
+ * incomplete gamma functions */
+double tg_j0(double x);
+double tg_j1(double x);
+double tg_y0(double x);
+double tg_y1(double x);
+double tg_jn(double n, double x);          /* n an integer, else NaN */
+double tg_yn(double n, double x);
+double tg_rgamma(double x);                /* 1 / Gamma(x), 0 at the poles */
+double tg_drgamma(double x);               /* its derivative, finite everywhere */
+double tg_gammainc(double a, double x);    /* P(a, x) */
+double tg_gammaincc(double a, double x);   /* Q(a, x) = 1 - P(a, x) */
+double tg_dgammainc(double a, double x);   /* dP/dx = x^(a-1) e^-x / Gamma(a) */
+
 /* Small ones, inline: read by the rows directly. */
 
 /* 1 / (1 + e^-x), the logistic row's expression */

@@ -535,3 +535,28 @@ for _name, _dom, _torch in [("xlogy", ("real", "pos"), True), ("xlog1py", ("real
                             ("betaln", ("pos", "pos"), False), ("beta", ("pos", "pos"), False)]:
     add(f"special.{_name}", (lambda name: lambda m, a, b: getattr(m.special, name)(a, b))(_name),
         _B, _dom, torch=_torch)
+# tg.special's Bessel functions of integer order, rgamma, gammainc/gammaincc
+# (tests/test_surface_special2.py holds the full checks)
+for _name, _dom in [("j0", "real"), ("j1", "real"), ("y0", "pos"), ("y1", "pos"),
+                    ("rgamma", "real")]:
+    add(f"special.{_name}", (lambda name: lambda m, x: getattr(m.special, name)(x))(_name), _U,
+        _dom, torch=False)
+
+
+def _keep_dtype(f):
+    """scipy's yn, gammainc, gammaincc are float64 whatever x is with a Python
+    number first; keep x's dtype as the ufuncs do."""
+    return lambda a, x: np.asarray(f(a, x), dtype=np.result_type(x, np.float32))
+
+
+NP.special = _Namespace("scipy.special", _sc, polygamma=_np_polygamma,
+                        **{k: _keep_dtype(getattr(_sc, k)) for k in ("yn", "gammainc",
+                                                                     "gammaincc")})
+add("special.jn", lambda m, x: m.special.jn(3, x), _U, "real", torch=False)
+add("special.yn", lambda m, x: m.special.yn(2, x), _U, "pos", torch=False)
+add("special.gammainc", lambda m, x: m.special.gammainc(1.7, x), _U, "pos", torch=False)
+add("special.gammaincc", lambda m, x: m.special.gammaincc(0.6, x), _U, "pos", torch=False)
+# a as a tensor that is not differentiated (ones_like cuts the gradient): the
+# guard primitive special.nondiff runs; a gradient reaching it would raise
+add("special.gammainc.tensor_a", lambda m, x: m.special.gammainc(m.ones_like(x) * 1.7, x), _U,
+    "pos", torch=False)

@@ -14,8 +14,8 @@ log_softmax and expit are the main namespace's functions, exposed here.
 import numpy as np
 
 from .._core.kernels import KERNELS, binary_fwd, unary_fwd
-from .._core.tape import TensorBase
-from ._registry import REGISTRY, arg, composite, elementwise
+from .._core.tape import TensorBase, is_batched
+from ._registry import ELEMENTWISE, REGISTRY, arg, composite, elementwise, primitive
 from .elementwise import _check_broadcast, _operands, unary
 
 NS = "special"
@@ -391,3 +391,115 @@ def multigammaln(a, d):
 def i0(x):
     """NumPy's ``i0`` (the modified Bessel function I0): ``tg.special.i0``."""
     return REGISTRY[NS + ".i0"].public(x)
+
+
+# ---- Bessel functions of integer order (libm's, csrc/tg_special.c) ------------------
+# J1' = (J0 - J2)/2 and Y1' = (Y0 - Y2)/2 (no division by x, finite at 0);
+# Jn' = (J_{n-1} - J_{n+1})/2, the order n not differentiated (an integer,
+# as polygamma's: HIPS autograd's convention).
+_special("j0", lambda B, x, y: -_sp(B, "j1")(x),
+         doc="The Bessel function of the first kind of order 0 (scipy.special.j0; 0 at "
+             "+-inf, where SciPy gives NaN); derivative -j1(x).")
+_special("j1", lambda B, x, y: 0.5 * (_sp(B, "j0")(x) - _sp(B, "jn")(2.0, x)),
+         doc="The Bessel function of the first kind of order 1 (scipy.special.j1); "
+             "derivative (j0(x) - jn(2, x))/2.")
+_special("y0", lambda B, x, y: -_sp(B, "y1")(x),
+         doc="The Bessel function of the second kind of order 0 (scipy.special.y0): -inf "
+             "at 0, NaN for x < 0; derivative -y1(x).")
+_special("y1", lambda B, x, y: 0.5 * (_sp(B, "y0")(x) - _sp(B, "yn")(2.0, x)),
+         doc="The Bessel function of the second kind of order 1 (scipy.special.y1); "
+             "derivative (y0(x) - yn(2, x))/2.")
+_special2("jn", lambda B, n, x, y: 0.0,
+          lambda B, n, x, y: 0.5 * (_sp(B, "jn")(n - 1.0, x) - _sp(B, "jn")(n + 1.0, x)),
+          doc="The Bessel function of the first kind of integer order n "
+              "(scipy.special.jn(n, x)); n must be an integer (else NaN) and is not "
+              "differentiated; d/dx is (jn(n - 1, x) - jn(n + 1, x))/2.")
+_special2("yn", lambda B, n, x, y: 0.0,
+          lambda B, n, x, y: 0.5 * (_sp(B, "yn")(n - 1.0, x) - _sp(B, "yn")(n + 1.0, x)),
+          doc="The Bessel function of the second kind of integer order n "
+              "(scipy.special.yn(n, x)); n must be an integer (else NaN, where SciPy "
+              "truncates it) and is not differentiated; d/dx is (yn(n - 1, x) - "
+              "yn(n + 1, x))/2.")
+
+
+def _drgamma(B, x, y):
+    """-digamma(x) rgamma(x) for x >= 1/2; Gamma(1 - x) (cos(pi x) - sin(pi x)
+    digamma(1 - x)/pi) below (reflection: smooth through Gamma's poles, where
+    it is (-1)^n n! at x = -n; sine and cosine through x - round(x), exact
+    there), as tg_drgamma."""
+    def reflected(t):
+        n = np.rint(B.raw(t))                       # a constant: x - n exact
+        u, r = 1.0 - t, np.pi * (t - n)
+        sgn = np.where(np.fmod(n, 2.0) != 0, -1.0, 1.0)
+        return sgn * (_sp(B, "gamma")(u) * (B.cos(r) - B.sin(r) * _sp(B, "digamma")(u)
+                                             / np.pi))
+    return _split_at(B, x, B.raw(x) >= 0.5,
+                     lambda t: -(_sp(B, "digamma")(t) * _sp(B, "rgamma")(t)),
+                     reflected, 1.0, 0.0)
+
+
+_special("rgamma", _drgamma,
+         doc="1/Gamma(x) (scipy.special.rgamma), entire: 0 at the poles of Gamma; "
+             "derivative -digamma(x) rgamma(x), (-1)^n n! at x = -n (every order exact "
+             "there: the derivative is formed by reflection below 1/2).")
+
+
+# ---- arguments a rule cannot differentiate --------------------------------------------
+def _nondiff_rule(B, *args):
+    p = args[-2] if len(args) == 5 else args[-1]
+    raise NotImplementedError(
+        f"tg.special.{p['fn']}: no derivative with respect to its argument {p['arg']!r} "
+        f"(not implemented); pass {p['arg']} as a constant (e.g. np.asarray) or stop its "
+        f"gradient")
+
+
+primitive("nondiff", lambda x, fn, arg: np.array(x, copy=True), _nondiff_rule, _nondiff_rule,
+          label="{0}", batch=ELEMENTWISE, namespace=NS)
+
+
+def _guard(x, fn, name):
+    """x, marked so that a gradient or tangent reaching it through ``fn``
+    raises (the argument ``name`` of ``fn`` is not differentiated)."""
+    if isinstance(x, TensorBase) or is_batched(x):
+        return REGISTRY[NS + ".nondiff"](x, fn=fn, arg=name)
+    return x
+
+
+def _special2_guarded(name, db, doc, **kw):
+    """A binary special function of (a, x) differentiable in x only: a
+    gradient reaching ``a`` raises (the row's own a-partial, 0, never reaches
+    a differentiated input: the guard stands before it)."""
+    key = f"{NS}.{name}"
+
+    def f(a, x):
+        a, x = _operands(a, x)
+        _check_broadcast(name, a, x)
+        return REGISTRY[key](_guard(a, name, "a"), x)
+    f.__doc__ = doc
+    return elementwise(name, _binary_loop(name),
+                       [lambda B, xs, y, p: 0.0,
+                        lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
+                       nin=2, saves="ab", kernel=True, namespace=NS, public=f,
+                       label=f"{name}({{0}}, {{1}})", **kw)
+
+
+def _dgammainc(B, a, x):
+    """dP/dx = exp(xlogy(a - 1, x) - x - gammaln(a)) (x^(a-1) e^-x / Gamma(a) in
+    log space), in float64 as tg_dgammainc, rounded to the operands' dtype."""
+    dt = np.result_type(B.raw(a).dtype, B.raw(x).dtype)
+    if dt != np.float64:
+        a, x = B.cast(a, np.float64), B.cast(x, np.float64)
+    d = B.exp(_sp(B, "xlogy")(a - 1.0, x) - x - _sp(B, "gammaln")(a))
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2_guarded("gammainc", lambda B, a, x, y: _dgammainc(B, a, x),
+                  doc="The regularized lower incomplete gamma function P(a, x) "
+                      "(scipy.special.gammainc); d/dx is x^(a-1) e^-x / Gamma(a); a is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError, "
+                      "as HIPS autograd).")
+_special2_guarded("gammaincc", lambda B, a, x, y: -_dgammainc(B, a, x),
+                  doc="The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) "
+                      "(scipy.special.gammaincc), accurate where it is small; d/dx is "
+                      "-x^(a-1) e^-x / Gamma(a); a is not differentiated (a gradient "
+                      "reaching it raises NotImplementedError).")
