@@ -71,6 +71,8 @@ double tg_drgamma(double x);               /* its derivative, finite everywhere 
 double tg_gammainc(double a, double x);    /* P(a, x) */
 double tg_gammaincc(double a, double x);   /* Q(a, x) = 1 - P(a, x) */
 double tg_dgammainc(double a, double x);   /* dP/dx = x^(a-1) e^-x / Gamma(a) */
+double tg_iv(double v, double x);          /* I_v(x), real order */
+double tg_ive(double v, double x);         /* e^-|x| I_v(x) */
 
 /* Small ones, inline: read by the rows directly. */
 

@@ -551,7 +551,7 @@ def _keep_dtype(f):
 
 NP.special = _Namespace("scipy.special", _sc, polygamma=_np_polygamma,
                         **{k: _keep_dtype(getattr(_sc, k)) for k in ("yn", "gammainc",
-                                                                     "gammaincc")})
+                                                                     "gammaincc", "iv", "ive")})
 add("special.jn", lambda m, x: m.special.jn(3, x), _U, "real", torch=False)
 add("special.yn", lambda m, x: m.special.yn(2, x), _U, "pos", torch=False)
 add("special.gammainc", lambda m, x: m.special.gammainc(1.7, x), _U, "pos", torch=False)
@@ -560,3 +560,5 @@ add("special.gammaincc", lambda m, x: m.special.gammaincc(0.6, x), _U, "pos", to
 # guard primitive special.nondiff runs; a gradient reaching it would raise
 add("special.gammainc.tensor_a", lambda m, x: m.special.gammainc(m.ones_like(x) * 1.7, x), _U,
     "pos", torch=False)
+add("special.iv", lambda m, x: m.special.iv(1.5, x), _U, "pos", torch=False)
+add("special.ive", lambda m, x: m.special.ive(2, x), _U, "nonzero", torch=False)

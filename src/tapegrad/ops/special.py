@@ -465,21 +465,22 @@ def _guard(x, fn, name):
     return x
 
 
-def _special2_guarded(name, db, doc, **kw):
+def _special2_guarded(name, db, doc, argname="a", saves="ab", **kw):
     """A binary special function of (a, x) differentiable in x only: a
-    gradient reaching ``a`` raises (the row's own a-partial, 0, never reaches
-    a differentiated input: the guard stands before it)."""
+    gradient reaching ``a`` (named ``argname``) raises (the row's own
+    a-partial, 0, never reaches a differentiated input: the guard stands
+    before it)."""
     key = f"{NS}.{name}"
 
     def f(a, x):
         a, x = _operands(a, x)
         _check_broadcast(name, a, x)
-        return REGISTRY[key](_guard(a, name, "a"), x)
+        return REGISTRY[key](_guard(a, name, argname), x)
     f.__doc__ = doc
     return elementwise(name, _binary_loop(name),
                        [lambda B, xs, y, p: 0.0,
                         lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
-                       nin=2, saves="ab", kernel=True, namespace=NS, public=f,
+                       nin=2, saves=saves, kernel=True, namespace=NS, public=f,
                        label=f"{name}({{0}}, {{1}})", **kw)
 
 
@@ -502,4 +503,25 @@ _special2_guarded("gammaincc", lambda B, a, x, y: -_dgammainc(B, a, x),
                   doc="The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) "
                       "(scipy.special.gammaincc), accurate where it is small; d/dx is "
                       "-x^(a-1) e^-x / Gamma(a); a is not differentiated (a gradient "
+                      "reaching it raises NotImplementedError).")
+
+
+# ---- modified Bessel functions of real order ---------------------------------------
+def _div(B, v, x):
+    return 0.5 * (_sp(B, "iv")(v - 1.0, x) + _sp(B, "iv")(v + 1.0, x))
+
+
+def _dive(B, v, x, y):
+    return 0.5 * (_sp(B, "ive")(v - 1.0, x) + _sp(B, "ive")(v + 1.0, x)) - B.sign(x) * y
+
+
+_special2_guarded("iv", lambda B, v, x, y: _div(B, v, x), argname="v",
+                  doc="The modified Bessel function of the first kind of real order v "
+                      "(scipy.special.iv(v, x)); NaN for x < 0 unless v is an integer; d/dx "
+                      "is (iv(v - 1, x) + iv(v + 1, x))/2; v is not differentiated (a "
+                      "gradient reaching it raises NotImplementedError).")
+_special2_guarded("ive", _dive, argname="v", saves="aby",
+                  doc="exp(-abs(x)) iv(v, x) (scipy.special.ive), without overflow for large "
+                      "x; d/dx is (ive(v - 1, x) + ive(v + 1, x))/2 - sign(x) ive(v, x) (0 "
+                      "from the kink at x = 0, as i0e); v is not differentiated (a gradient "
                       "reaching it raises NotImplementedError).")
