@@ -1038,3 +1038,54 @@ double tg_iv(double v, double x) {
 double tg_ive(double v, double x) {
     return iv_any(v, x, 1);
 }
+
+/* ---- loggamma, relative entropy, Box-Cox ------------------------------------ */
+
+/* the real loggamma: log Gamma(x) for x >= 0, NaN for x < 0 (SciPy's) */
+double tg_loggamma(double x) {
+    if (x < 0) return NAN;
+    return tg_gammaln(x);
+}
+
+/* x log(x/y) for x, y > 0; 0 at x = 0 <= y; inf elsewhere (NaN stays NaN) */
+double tg_rel_entr(double x, double y) {
+    if (x != x || y != y) return NAN;
+    if (x > 0 && y > 0) return x * log(x / y);
+    if (x == 0 && y >= 0) return 0.0;
+    return INFINITY;
+}
+
+/* d/dx rel_entr = log(x/y) + 1, in double (it cancels near x/y = 1/e) */
+double tg_rel_entr_dx(double x, double y) {
+    return log(x / y) + 1.0;
+}
+
+/* x log(x/y) - x + y for x, y > 0; y at x = 0 <= y; inf elsewhere */
+double tg_kl_div(double x, double y) {
+    if (x != x || y != y) return NAN;
+    if (x > 0 && y > 0) return x * log(x / y) - x + y;
+    if (x == 0 && y >= 0) return y;
+    return INFINITY;
+}
+
+/* (x^l - 1)/l = expm1(l log x)/l, log x for |l| < 1e-19 (SciPy's) */
+double tg_boxcox(double x, double l) {
+    if (fabs(l) < 1e-19) return log(x);
+    return expm1(l * log(x)) / l;
+}
+
+double tg_boxcox1p(double x, double l) {
+    if (fabs(l) < 1e-19) return log1p(x);
+    return expm1(l * log1p(x)) / l;
+}
+
+/* x^(l-1) and (1+x)^(l-1): exp(xlogy(l - 1, x)), exp(xlog1py(l - 1, x)) */
+double tg_dboxcox(double x, double l) {
+    const double m = l - 1.0;
+    return exp((m == 0 && x == x) ? 0.0 : m * log(x));
+}
+
+double tg_dboxcox1p(double x, double l) {
+    const double m = l - 1.0;
+    return exp((m == 0 && x == x) ? 0.0 : m * log1p(x));
+}

@@ -73,6 +73,14 @@ double tg_gammaincc(double a, double x);   /* Q(a, x) = 1 - P(a, x) */
 double tg_dgammainc(double a, double x);   /* dP/dx = x^(a-1) e^-x / Gamma(a) */
 double tg_iv(double v, double x);          /* I_v(x), real order */
 double tg_ive(double v, double x);         /* e^-|x| I_v(x) */
+double tg_loggamma(double x);              /* real: NaN for x < 0 */
+double tg_rel_entr(double x, double y);
+double tg_rel_entr_dx(double x, double y); /* log(x/y) + 1 */
+double tg_kl_div(double x, double y);
+double tg_boxcox(double x, double l);
+double tg_boxcox1p(double x, double l);
+double tg_dboxcox(double x, double l);     /* d/dx: x^(l-1) */
+double tg_dboxcox1p(double x, double l);   /* d/dx: (1+x)^(l-1) */
 
 /* Small ones, inline: read by the rows directly. */
 

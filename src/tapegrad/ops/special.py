@@ -465,21 +465,22 @@ def _guard(x, fn, name):
     return x
 
 
-def _special2_guarded(name, db, doc, argname="a", saves="ab", **kw):
-    """A binary special function of (a, x) differentiable in x only: a
-    gradient reaching ``a`` (named ``argname``) raises (the row's own
-    a-partial, 0, never reaches a differentiated input: the guard stands
-    before it)."""
+def _special2_guarded(name, d, doc, argname="a", which=0, saves="ab", **kw):
+    """A binary special function differentiable in one argument only: a
+    gradient reaching argument ``which`` (named ``argname``) raises (the row's
+    own partial there, 0, never reaches a differentiated input: the guard
+    stands before it).  ``d(B, a, b, y)``: the other partial."""
     key = f"{NS}.{name}"
 
     def f(a, x):
         a, x = _operands(a, x)
         _check_broadcast(name, a, x)
-        return REGISTRY[key](_guard(a, name, argname), x)
+        if which == 0:
+            return REGISTRY[key](_guard(a, name, argname), x)
+        return REGISTRY[key](a, _guard(x, name, argname))
     f.__doc__ = doc
-    return elementwise(name, _binary_loop(name),
-                       [lambda B, xs, y, p: 0.0,
-                        lambda B, xs, y, p: db(B, xs[0], xs[1], y)],
+    partials = [lambda B, xs, y, p: 0.0, lambda B, xs, y, p: d(B, xs[0], xs[1], y)]
+    return elementwise(name, _binary_loop(name), partials if which == 0 else partials[::-1],
                        nin=2, saves=saves, kernel=True, namespace=NS, public=f,
                        label=f"{name}({{0}}, {{1}})", **kw)
 
@@ -525,3 +526,65 @@ _special2_guarded("ive", _dive, argname="v", saves="aby",
                       "x; d/dx is (ive(v - 1, x) + ive(v + 1, x))/2 - sign(x) ive(v, x) (0 "
                       "from the kink at x = 0, as i0e); v is not differentiated (a gradient "
                       "reaching it raises NotImplementedError).")
+
+
+# ---- loggamma, Hurwitz zeta, relative entropy, Box-Cox -------------------------------
+_special("loggamma", lambda B, x, y: _sp(B, "digamma")(x),
+         doc="The real log-gamma function (scipy.special.loggamma on real x): log Gamma(x) "
+             "for x >= 0, NaN for x < 0; derivative digamma(x).")
+
+_special2_guarded("zeta", lambda B, s, q, y: -(s * _sp(B, "zeta")(s + 1.0, q)), argname="x",
+                  doc="The Hurwitz zeta function sum_k (q + k)^-x for x > 1 "
+                      "(scipy.special.zeta(x, q)); d/dq is -x zeta(x + 1, q); x is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError).")
+_zeta_xq = REGISTRY[NS + ".zeta"].public
+
+
+def zeta(x, q=None):
+    """The Hurwitz zeta function sum_k (q + k)^-x for x > 1
+    (scipy.special.zeta(x, q)); q=None: the Riemann zeta function, for x > 1
+    only (NaN below, where SciPy continues it); d/dq is -x zeta(x + 1, q); x is
+    not differentiated (a gradient reaching it raises NotImplementedError)."""
+    return _zeta_xq(x, 1.0 if q is None else q)
+
+
+REGISTRY[NS + ".zeta"].public = zeta
+zeta.__name__ = zeta.__qualname__ = "zeta"
+
+def _drel_entr(B, x, y):
+    """log(x/y) + 1 in float64 (it cancels near x/y = 1/e), as tg_rel_entr_dx,
+    rounded to the operands' dtype."""
+    dt = np.result_type(B.raw(x).dtype, B.raw(y).dtype)
+    if dt != np.float64:
+        x, y = B.cast(x, np.float64), B.cast(y, np.float64)
+    d = B.log(x / y) + 1.0
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2("rel_entr", lambda B, x, y, r: _drel_entr(B, x, y), lambda B, x, y, r: -(x / y),
+          doc="Relative entropy x log(x/y) (scipy.special.rel_entr): 0 at x = 0 <= y, "
+              "inf outside the domain; partials log(x/y) + 1 and -x/y.")
+_special2("kl_div", lambda B, x, y, r: B.log(x / y), lambda B, x, y, r: 1.0 - x / y,
+          doc="x log(x/y) - x + y (scipy.special.kl_div): y at x = 0 <= y, inf outside "
+              "the domain; partials log(x/y) and 1 - x/y.")
+
+
+def _dboxcox(B, x, lm, log_name):
+    """x^(l-1) (or (1+x)^(l-1)) as exp(xlogy(l - 1, x)), in float64 as the row."""
+    dt = np.result_type(B.raw(x).dtype, B.raw(lm).dtype)
+    if dt != np.float64:
+        x, lm = B.cast(x, np.float64), B.cast(lm, np.float64)
+    d = B.exp(_sp(B, log_name)(lm - 1.0, x))
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2_guarded("boxcox", lambda B, x, lm, y: _dboxcox(B, x, lm, "xlogy"), argname="lmbda",
+                  which=1,
+                  doc="The Box-Cox transform (x^lmbda - 1)/lmbda, log(x) at lmbda = 0 "
+                      "(scipy.special.boxcox); d/dx is x^(lmbda - 1); lmbda is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError).")
+_special2_guarded("boxcox1p", lambda B, x, lm, y: _dboxcox(B, x, lm, "xlog1py"),
+                  argname="lmbda", which=1,
+                  doc="The Box-Cox transform of 1 + x, accurate for small x "
+                      "(scipy.special.boxcox1p); d/dx is (1 + x)^(lmbda - 1); lmbda is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError).")
