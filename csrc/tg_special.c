@@ -1089,3 +1089,75 @@ double tg_dboxcox1p(double x, double l) {
     const double m = l - 1.0;
     return exp((m == 0 && x == x) ? 0.0 : m * log1p(x));
 }
+
+/* ---- exponential integrals ----------------------------------------------------
+ * E1(x) = int_x^inf e^-t/t dt: -gamma - ln x + sum_k>=1 (-1)^(k+1) x^k/(k k!)
+ * for x <= 1, the continued fraction (modified Lentz) above; Ei(x) for x > 0
+ * by gamma + ln x + sum x^k/(k k!) (positive terms) up to 40, e^x/x sum k!/x^k
+ * above; Ei(x) = -E1(-x) for x < 0 (SciPy's conventions: E1 of x < 0 NaN,
+ * E1(0) = inf, Ei(0) = -inf). */
+#define EULER_GAMMA 0.57721566490153286061
+#define EXP1_SERIES_X 1.5
+
+double tg_exp1(double x) {
+    if (x != x || x < 0) return NAN;
+    if (x == 0) return INFINITY;
+    if (x == INFINITY) return 0.0;
+    if (x <= EXP1_SERIES_X) {
+        double t = 1.0, s = 0.0;
+        int k;
+        for (k = 1; k < 60; k++) {
+            t *= -x / k;
+            s -= t / k;
+            if (fabs(t / k) <= 0x1p-56 * fabs(s)) break;
+        }
+        return (-EULER_GAMMA - log(x)) + s;
+    }
+    {
+        /* E1(x) = e^-x / (x + 1/(1 + 1/(x + 2/(1 + 2/(x + ...))))), as
+         * e^-x / (x + 1 - 1^2/(x + 3 - 2^2/(x + 5 - ...))) */
+        const double tiny = 1e-300;
+        double b = x + 1.0, c = 1.0 / tiny, d = 1.0 / b, h = d;
+        int i;
+        for (i = 1; i < 1000; i++) {
+            const double an = -(double)i * i;
+            double del;
+            b += 2.0;
+            d = 1.0 / (an * d + b);
+            c = b + an / c;
+            del = c * d;
+            h *= del;
+            if (fabs(del - 1.0) <= 0x1p-56) break;
+        }
+        return h * exp(-x);
+    }
+}
+
+double tg_expi(double x) {
+    if (x != x) return x;
+    if (x < 0) return -tg_exp1(-x);
+    if (x == 0) return -INFINITY;
+    if (x == INFINITY) return INFINITY;
+    if (x <= 40.0) {
+        double t = 1.0, s = 0.0;
+        int k;
+        for (k = 1; k < 200; k++) {
+            t *= x / k;
+            s += t / k;
+            if (t / k <= 0x1p-56 * s) break;
+        }
+        return (EULER_GAMMA + log(x)) + s;
+    }
+    {
+        double t = 1.0, s = 1.0, h;
+        int k;
+        for (k = 1; k < 40; k++) {
+            t *= k / x;
+            s += t;
+            if (t <= 0x1p-56 * s) break;
+        }
+        if (x <= 700.0) return exp(x) / x * s;
+        h = exp(0.5 * x);
+        return ((h / x) * s) * h;
+    }
+}

@@ -81,6 +81,8 @@ double tg_boxcox(double x, double l);
 double tg_boxcox1p(double x, double l);
 double tg_dboxcox(double x, double l);     /* d/dx: x^(l-1) */
 double tg_dboxcox1p(double x, double l);   /* d/dx: (1+x)^(l-1) */
+double tg_exp1(double x);                  /* E1, the exponential integral */
+double tg_expi(double x);                  /* Ei */
 
 /* Small ones, inline: read by the rows directly. */
 

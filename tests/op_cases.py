@@ -569,3 +569,5 @@ add("special.rel_entr", lambda m, a, b: m.special.rel_entr(a, b), _B, ("pos", "p
 add("special.kl_div", lambda m, a, b: m.special.kl_div(a, b), _B, ("pos", "pos"), torch=False)
 add("special.boxcox", lambda m, x: m.special.boxcox(x, 0.3), _U, "pos", torch=False)
 add("special.boxcox1p", lambda m, x: m.special.boxcox1p(x, -0.4), _U, "pos", torch=False)
+add("special.exp1", lambda m, x: m.special.exp1(x), _U, "pos", torch=False)
+add("special.expi", lambda m, x: m.special.expi(x), _U, "nonzero", torch=False)

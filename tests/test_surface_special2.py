@@ -2,7 +2,8 @@
 
 Bessel functions of integer order (j0 j1 jn y0 y1 yn) and of real order (iv
 ive), rgamma, the regularized incomplete gamma functions (gammainc,
-gammaincc), loggamma, Hurwitz zeta, rel_entr, kl_div, boxcox, boxcox1p.
+gammaincc), loggamma, Hurwitz zeta, rel_entr, kl_div, boxcox, boxcox1p,
+exp1, expi.
 
 1. Every function through the shared surface checks (value vs SciPy, reverse
    and forward vs central differences, second order, batched Jacobians,
@@ -87,7 +88,7 @@ def test_surface(spec):
     check_all(spec)
 
 
-NEW = ["boxcox", "boxcox1p", "gammainc", "gammaincc", "iv", "ive", "j0", "j1", "jn", "kl_div",
+NEW = ["boxcox", "boxcox1p", "exp1", "expi", "gammainc", "gammaincc", "iv", "ive", "j0", "j1", "jn", "kl_div",
        "loggamma", "rel_entr", "rgamma", "y0", "y1", "yn", "zeta"]
 
 
@@ -742,3 +743,48 @@ def test_against_jax3(jax):
         assert _d(lambda t: S.zeta(3.0, t), 2, q) == pytest.approx(want, rel=1e-10)
         want = float(jax.grad(js.gammaln)(q))
         assert _d(S.loggamma, 1, q) == pytest.approx(want, rel=1e-13)
+
+
+# ---------------------------------------------------------------------------
+# exponential integrals
+# ---------------------------------------------------------------------------
+
+SPECS4 = [
+    u("exp1", (0.2, 4.0)),
+    u("exp1", mixed((0.01, 1.4), (1.6, 30.0)), shapes=((4,),)),
+    u("expi", mixed((-4.0, -0.2), (0.2, 4.0))),
+    u("expi", (41.0, 60.0), shapes=((3,),)),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS4, ids=[s.id for s in SPECS4])
+def test_surface4(spec):
+    check_all(spec)
+
+
+def test_exponential_integral_accuracy():
+    """E1: the series to 1.5, the continued fraction above, which loses up to
+    54 ulps just past 1.5 (SciPy 6); Ei: 44 ulps (SciPy 82), and next to its
+    root 0.3725... within 2e-15 of max(1, |Ei|)."""
+    rng = np.random.default_rng(43)
+    x = np.concatenate([rng.uniform(0, 5, 300), np.exp(rng.uniform(-30, 6.5, 200))])
+    got, want = T(S.exp1, x), mpv(mp.e1, x)
+    assert np.max(ulps(got, want)) <= 64
+    x = np.concatenate([x, -x[:150]])
+    got, want = T(S.expi, x), mpv(mp.ei, x)
+    away = np.abs(x - 0.3725074107813666) > 0.01
+    assert np.max(ulps(got[away], want[away])) <= 64
+    assert np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))) < 2e-15
+
+
+def test_exponential_integral_special_values():
+    x = np.array([0.0, -0.0, -1.0, 1e-300, 1.0, 700.0, 720.0, 1e300, INF, -INF, NAN])
+    with np.errstate(all="ignore"):
+        for name in ("exp1", "expi"):
+            got, want = T(getattr(S, name), x), getattr(sc, name)(x)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=name)
+            ok = ~np.isnan(want)
+            np.testing.assert_allclose(got[ok], want[ok], rtol=2e-15, err_msg=name)
+    assert _d(S.exp1, 1, 2.0) == pytest.approx(-np.exp(-2.0) / 2, rel=1e-15)
+    assert _d(S.expi, 1, -2.0) == pytest.approx(np.exp(-2.0) / -2, rel=1e-15)
+    assert _d(S.expi, 2, 1.0) == pytest.approx(0.0, abs=1e-15)     # (e^x/x)' = 0 at 1

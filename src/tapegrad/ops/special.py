@@ -588,3 +588,11 @@ _special2_guarded("boxcox1p", lambda B, x, lm, y: _dboxcox(B, x, lm, "xlog1py"),
                   doc="The Box-Cox transform of 1 + x, accurate for small x "
                       "(scipy.special.boxcox1p); d/dx is (1 + x)^(lmbda - 1); lmbda is not "
                       "differentiated (a gradient reaching it raises NotImplementedError).")
+
+
+# ---- exponential integrals ------------------------------------------------------------
+_special("exp1", lambda B, x, y: -(B.exp(-x) / x),
+         doc="The exponential integral E1(x) = int_x^inf e^-t/t dt (scipy.special.exp1; "
+             "NaN for x < 0); derivative -e^-x/x.")
+_special("expi", lambda B, x, y: B.exp(x) / x,
+         doc="The exponential integral Ei(x) (scipy.special.expi); derivative e^x/x.")
