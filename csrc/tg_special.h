@@ -58,6 +58,32 @@ double tg_dsinc(double x);                 /* its derivative, a series near 0 */
 double tg_remainder(double a, double b);   /* NumPy's remainder (the divisor's sign) */
 double tg_cbrt(double x);                  /* libm's, corrected to ~0.5 ulp */
 
+/* Bessel functions of integer order (libm's), rgamma, the regularized
+ * incomplete gamma functions */
+double tg_j0(double x);
+double tg_j1(double x);
+double tg_y0(double x);
+double tg_y1(double x);
+double tg_jn(double n, double x);          /* n an integer, else NaN */
+double tg_yn(double n, double x);
+double tg_rgamma(double x);                /* 1 / Gamma(x), 0 at the poles */
+double tg_drgamma(double x);               /* its derivative, finite everywhere */
+double tg_gammainc(double a, double x);    /* P(a, x) */
+double tg_gammaincc(double a, double x);   /* Q(a, x) = 1 - P(a, x) */
+double tg_dgammainc(double a, double x);   /* dP/dx = x^(a-1) e^-x / Gamma(a) */
+double tg_iv(double v, double x);          /* I_v(x), real order */
+double tg_ive(double v, double x);         /* e^-|x| I_v(x) */
+double tg_loggamma(double x);              /* real: NaN for x < 0 */
+double tg_rel_entr(double x, double y);
+double tg_rel_entr_dx(double x, double y); /* log(x/y) + 1 */
+double tg_kl_div(double x, double y);
+double tg_boxcox(double x, double l);
+double tg_boxcox1p(double x, double l);
+double tg_dboxcox(double x, double l);     /* d/dx: x^(l-1) */
+double tg_dboxcox1p(double x, double l);   /* d/dx: (1+x)^(l-1) */
+double tg_exp1(double x);                  /* E1, the exponential integral */
+double tg_expi(double x);                  /* Ei */
+
 /* Small ones, inline: read by the rows directly. */
 
 /* 1 / (1 + e^-x), the logistic row's expression */

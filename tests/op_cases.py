@@ -540,3 +540,40 @@ for _name, _dom, _torch in [("xlogy", ("real", "pos"), True), ("xlog1py", ("real
 add("convolve", lambda m, a, b: m.convolve(a, b), [((4,), (3,)), ((2,), (5,)), ((1,), (1,))],
     torch=False)
 add("convolve.valid", lambda m, a, b: m.convolve(a, b, "valid"), [((5,), (3,))], torch=False)
+
+# tg.special's Bessel functions of integer order, rgamma, gammainc/gammaincc
+# (tests/test_surface_special2.py holds the full checks)
+for _name, _dom in [("j0", "real"), ("j1", "real"), ("y0", "pos"), ("y1", "pos"),
+                    ("rgamma", "real")]:
+    add(f"special.{_name}", (lambda name: lambda m, x: getattr(m.special, name)(x))(_name), _U,
+        _dom, torch=False)
+
+
+def _keep_dtype(f):
+    """scipy's yn, gammainc, gammaincc are float64 whatever x is with a Python
+    number first; keep x's dtype as the ufuncs do."""
+    return lambda a, x: np.asarray(f(a, x), dtype=np.result_type(x, np.float32))
+
+
+NP.special = _Namespace("scipy.special", _sc, polygamma=_np_polygamma,
+                        **{k: _keep_dtype(getattr(_sc, k)) for k in ("yn", "gammainc",
+                                                                     "gammaincc", "iv", "ive")})
+add("special.jn", lambda m, x: m.special.jn(3, x), _U, "real", torch=False)
+add("special.yn", lambda m, x: m.special.yn(2, x), _U, "pos", torch=False)
+add("special.gammainc", lambda m, x: m.special.gammainc(1.7, x), _U, "pos", torch=False)
+add("special.gammaincc", lambda m, x: m.special.gammaincc(0.6, x), _U, "pos", torch=False)
+# a as a tensor that is not differentiated (ones_like cuts the gradient): the
+# guard primitive special.nondiff runs; a gradient reaching it would raise
+add("special.gammainc.tensor_a", lambda m, x: m.special.gammainc(m.ones_like(x) * 1.7, x), _U,
+    "pos", torch=False)
+add("special.iv", lambda m, x: m.special.iv(1.5, x), _U, "pos", torch=False)
+add("special.ive", lambda m, x: m.special.ive(2, x), _U, "nonzero", torch=False)
+add("special.loggamma", lambda m, x: m.special.loggamma(x), _U, "pos", torch=False)
+add("special.zeta", lambda m, x: m.special.zeta(2.5, x), _U, "pos", torch=False)
+add("special.rel_entr", lambda m, a, b: m.special.rel_entr(a, b), _B, ("pos", "pos"),
+    torch=False)
+add("special.kl_div", lambda m, a, b: m.special.kl_div(a, b), _B, ("pos", "pos"), torch=False)
+add("special.boxcox", lambda m, x: m.special.boxcox(x, 0.3), _U, "pos", torch=False)
+add("special.boxcox1p", lambda m, x: m.special.boxcox1p(x, -0.4), _U, "pos", torch=False)
+add("special.exp1", lambda m, x: m.special.exp1(x), _U, "pos", torch=False)
+add("special.expi", lambda m, x: m.special.expi(x), _U, "nonzero", torch=False)

@@ -14,8 +14,8 @@ log_softmax and expit are the main namespace's functions, exposed here.
 import numpy as np
 
 from .._core.kernels import KERNELS, binary_fwd, unary_fwd
-from .._core.tape import TensorBase
-from ._registry import REGISTRY, arg, composite, elementwise
+from .._core.tape import TensorBase, is_batched
+from ._registry import ELEMENTWISE, REGISTRY, arg, composite, elementwise, primitive
 from .elementwise import _check_broadcast, _operands, unary
 
 NS = "special"
@@ -399,3 +399,208 @@ def multigammaln(a, d):
 def i0(x):
     """NumPy's ``i0`` (the modified Bessel function I0): ``tg.special.i0``."""
     return REGISTRY[NS + ".i0"].public(x)
+
+
+# ---- Bessel functions of integer order (libm's, csrc/tg_special.c) ------------------
+# J1' = (J0 - J2)/2 and Y1' = (Y0 - Y2)/2 (no division by x, finite at 0);
+# Jn' = (J_{n-1} - J_{n+1})/2, the order n not differentiated (an integer,
+# as polygamma's: HIPS autograd's convention).
+_special("j0", lambda B, x, y: -_sp(B, "j1")(x),
+         doc="The Bessel function of the first kind of order 0 (scipy.special.j0; 0 at "
+             "+-inf, where SciPy gives NaN); derivative -j1(x).")
+_special("j1", lambda B, x, y: 0.5 * (_sp(B, "j0")(x) - _sp(B, "jn")(2.0, x)),
+         doc="The Bessel function of the first kind of order 1 (scipy.special.j1); "
+             "derivative (j0(x) - jn(2, x))/2.")
+_special("y0", lambda B, x, y: -_sp(B, "y1")(x),
+         doc="The Bessel function of the second kind of order 0 (scipy.special.y0): -inf "
+             "at 0, NaN for x < 0; derivative -y1(x).")
+_special("y1", lambda B, x, y: 0.5 * (_sp(B, "y0")(x) - _sp(B, "yn")(2.0, x)),
+         doc="The Bessel function of the second kind of order 1 (scipy.special.y1); "
+             "derivative (y0(x) - yn(2, x))/2.")
+_special2("jn", lambda B, n, x, y: 0.0,
+          lambda B, n, x, y: 0.5 * (_sp(B, "jn")(n - 1.0, x) - _sp(B, "jn")(n + 1.0, x)),
+          doc="The Bessel function of the first kind of integer order n "
+              "(scipy.special.jn(n, x)); n must be an integer (else NaN) and is not "
+              "differentiated; d/dx is (jn(n - 1, x) - jn(n + 1, x))/2.")
+_special2("yn", lambda B, n, x, y: 0.0,
+          lambda B, n, x, y: 0.5 * (_sp(B, "yn")(n - 1.0, x) - _sp(B, "yn")(n + 1.0, x)),
+          doc="The Bessel function of the second kind of integer order n "
+              "(scipy.special.yn(n, x)); n must be an integer (else NaN, where SciPy "
+              "truncates it) and is not differentiated; d/dx is (yn(n - 1, x) - "
+              "yn(n + 1, x))/2.")
+
+
+def _drgamma(B, x, y):
+    """-digamma(x) rgamma(x) for x >= 1/2; Gamma(1 - x) (cos(pi x) - sin(pi x)
+    digamma(1 - x)/pi) below (reflection: smooth through Gamma's poles, where
+    it is (-1)^n n! at x = -n; sine and cosine through x - round(x), exact
+    there), as tg_drgamma."""
+    def reflected(t):
+        n = np.rint(B.raw(t))                       # a constant: x - n exact
+        u, r = 1.0 - t, np.pi * (t - n)
+        sgn = np.where(np.fmod(n, 2.0) != 0, -1.0, 1.0)
+        return sgn * (_sp(B, "gamma")(u) * (B.cos(r) - B.sin(r) * _sp(B, "digamma")(u)
+                                             / np.pi))
+    return _split_at(B, x, B.raw(x) >= 0.5,
+                     lambda t: -(_sp(B, "digamma")(t) * _sp(B, "rgamma")(t)),
+                     reflected, 1.0, 0.0)
+
+
+_special("rgamma", _drgamma,
+         doc="1/Gamma(x) (scipy.special.rgamma), entire: 0 at the poles of Gamma; "
+             "derivative -digamma(x) rgamma(x), (-1)^n n! at x = -n (every order exact "
+             "there: the derivative is formed by reflection below 1/2).")
+
+
+# ---- arguments a rule cannot differentiate --------------------------------------------
+def _nondiff_rule(B, *args):
+    p = args[-2] if len(args) == 5 else args[-1]
+    raise NotImplementedError(
+        f"tg.special.{p['fn']}: no derivative with respect to its argument {p['arg']!r} "
+        f"(not implemented); pass {p['arg']} as a constant (e.g. np.asarray) or stop its "
+        f"gradient")
+
+
+primitive("nondiff", lambda x, fn, arg: np.array(x, copy=True), _nondiff_rule, _nondiff_rule,
+          label="{0}", batch=ELEMENTWISE, namespace=NS)
+
+
+def _guard(x, fn, name):
+    """x, marked so that a gradient or tangent reaching it through ``fn``
+    raises (the argument ``name`` of ``fn`` is not differentiated)."""
+    if isinstance(x, TensorBase) or is_batched(x):
+        return REGISTRY[NS + ".nondiff"](x, fn=fn, arg=name)
+    return x
+
+
+def _special2_guarded(name, d, doc, argname="a", which=0, saves="ab", **kw):
+    """A binary special function differentiable in one argument only: a
+    gradient reaching argument ``which`` (named ``argname``) raises (the row's
+    own partial there, 0, never reaches a differentiated input: the guard
+    stands before it).  ``d(B, a, b, y)``: the other partial."""
+    key = f"{NS}.{name}"
+
+    def f(a, x):
+        a, x = _operands(a, x)
+        _check_broadcast(name, a, x)
+        if which == 0:
+            return REGISTRY[key](_guard(a, name, argname), x)
+        return REGISTRY[key](a, _guard(x, name, argname))
+    f.__doc__ = doc
+    partials = [lambda B, xs, y, p: 0.0, lambda B, xs, y, p: d(B, xs[0], xs[1], y)]
+    return elementwise(name, _binary_loop(name), partials if which == 0 else partials[::-1],
+                       nin=2, saves=saves, kernel=True, namespace=NS, public=f,
+                       label=f"{name}({{0}}, {{1}})", **kw)
+
+
+def _dgammainc(B, a, x):
+    """dP/dx = exp(xlogy(a - 1, x) - x - gammaln(a)) (x^(a-1) e^-x / Gamma(a) in
+    log space), in float64 as tg_dgammainc, rounded to the operands' dtype."""
+    dt = np.result_type(B.raw(a).dtype, B.raw(x).dtype)
+    if dt != np.float64:
+        a, x = B.cast(a, np.float64), B.cast(x, np.float64)
+    d = B.exp(_sp(B, "xlogy")(a - 1.0, x) - x - _sp(B, "gammaln")(a))
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2_guarded("gammainc", lambda B, a, x, y: _dgammainc(B, a, x),
+                  doc="The regularized lower incomplete gamma function P(a, x) "
+                      "(scipy.special.gammainc); d/dx is x^(a-1) e^-x / Gamma(a); a is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError, "
+                      "as HIPS autograd).")
+_special2_guarded("gammaincc", lambda B, a, x, y: -_dgammainc(B, a, x),
+                  doc="The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) "
+                      "(scipy.special.gammaincc), accurate where it is small; d/dx is "
+                      "-x^(a-1) e^-x / Gamma(a); a is not differentiated (a gradient "
+                      "reaching it raises NotImplementedError).")
+
+
+# ---- modified Bessel functions of real order ---------------------------------------
+def _div(B, v, x):
+    return 0.5 * (_sp(B, "iv")(v - 1.0, x) + _sp(B, "iv")(v + 1.0, x))
+
+
+def _dive(B, v, x, y):
+    return 0.5 * (_sp(B, "ive")(v - 1.0, x) + _sp(B, "ive")(v + 1.0, x)) - B.sign(x) * y
+
+
+_special2_guarded("iv", lambda B, v, x, y: _div(B, v, x), argname="v",
+                  doc="The modified Bessel function of the first kind of real order v "
+                      "(scipy.special.iv(v, x)); NaN for x < 0 unless v is an integer; d/dx "
+                      "is (iv(v - 1, x) + iv(v + 1, x))/2; v is not differentiated (a "
+                      "gradient reaching it raises NotImplementedError).")
+_special2_guarded("ive", _dive, argname="v", saves="aby",
+                  doc="exp(-abs(x)) iv(v, x) (scipy.special.ive), without overflow for large "
+                      "x; d/dx is (ive(v - 1, x) + ive(v + 1, x))/2 - sign(x) ive(v, x) (0 "
+                      "from the kink at x = 0, as i0e); v is not differentiated (a gradient "
+                      "reaching it raises NotImplementedError).")
+
+
+# ---- loggamma, Hurwitz zeta, relative entropy, Box-Cox -------------------------------
+_special("loggamma", lambda B, x, y: _sp(B, "digamma")(x),
+         doc="The real log-gamma function (scipy.special.loggamma on real x): log Gamma(x) "
+             "for x >= 0, NaN for x < 0; derivative digamma(x).")
+
+_special2_guarded("zeta", lambda B, s, q, y: -(s * _sp(B, "zeta")(s + 1.0, q)), argname="x",
+                  doc="The Hurwitz zeta function sum_k (q + k)^-x for x > 1 "
+                      "(scipy.special.zeta(x, q)); d/dq is -x zeta(x + 1, q); x is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError).")
+_zeta_xq = REGISTRY[NS + ".zeta"].public
+
+
+def zeta(x, q=None):
+    """The Hurwitz zeta function sum_k (q + k)^-x for x > 1
+    (scipy.special.zeta(x, q)); q=None: the Riemann zeta function, for x > 1
+    only (NaN below, where SciPy continues it); d/dq is -x zeta(x + 1, q); x is
+    not differentiated (a gradient reaching it raises NotImplementedError)."""
+    return _zeta_xq(x, 1.0 if q is None else q)
+
+
+REGISTRY[NS + ".zeta"].public = zeta
+zeta.__name__ = zeta.__qualname__ = "zeta"
+
+def _drel_entr(B, x, y):
+    """log(x/y) + 1 in float64 (it cancels near x/y = 1/e), as tg_rel_entr_dx,
+    rounded to the operands' dtype."""
+    dt = np.result_type(B.raw(x).dtype, B.raw(y).dtype)
+    if dt != np.float64:
+        x, y = B.cast(x, np.float64), B.cast(y, np.float64)
+    d = B.log(x / y) + 1.0
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2("rel_entr", lambda B, x, y, r: _drel_entr(B, x, y), lambda B, x, y, r: -(x / y),
+          doc="Relative entropy x log(x/y) (scipy.special.rel_entr): 0 at x = 0 <= y, "
+              "inf outside the domain; partials log(x/y) + 1 and -x/y.")
+_special2("kl_div", lambda B, x, y, r: B.log(x / y), lambda B, x, y, r: 1.0 - x / y,
+          doc="x log(x/y) - x + y (scipy.special.kl_div): y at x = 0 <= y, inf outside "
+              "the domain; partials log(x/y) and 1 - x/y.")
+
+
+def _dboxcox(B, x, lm, log_name):
+    """x^(l-1) (or (1+x)^(l-1)) as exp(xlogy(l - 1, x)), in float64 as the row."""
+    dt = np.result_type(B.raw(x).dtype, B.raw(lm).dtype)
+    if dt != np.float64:
+        x, lm = B.cast(x, np.float64), B.cast(lm, np.float64)
+    d = B.exp(_sp(B, log_name)(lm - 1.0, x))
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+_special2_guarded("boxcox", lambda B, x, lm, y: _dboxcox(B, x, lm, "xlogy"), argname="lmbda",
+                  which=1,
+                  doc="The Box-Cox transform (x^lmbda - 1)/lmbda, log(x) at lmbda = 0 "
+                      "(scipy.special.boxcox); d/dx is x^(lmbda - 1); lmbda is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError).")
+_special2_guarded("boxcox1p", lambda B, x, lm, y: _dboxcox(B, x, lm, "xlog1py"),
+                  argname="lmbda", which=1,
+                  doc="The Box-Cox transform of 1 + x, accurate for small x "
+                      "(scipy.special.boxcox1p); d/dx is (1 + x)^(lmbda - 1); lmbda is not "
+                      "differentiated (a gradient reaching it raises NotImplementedError).")
+
+
+# ---- exponential integrals ------------------------------------------------------------
+_special("exp1", lambda B, x, y: -(B.exp(-x) / x),
+         doc="The exponential integral E1(x) = int_x^inf e^-t/t dt (scipy.special.exp1; "
+             "NaN for x < 0); derivative -e^-x/x.")
+_special("expi", lambda B, x, y: B.exp(x) / x,
+         doc="The exponential integral Ei(x) (scipy.special.expi); derivative e^x/x.")
