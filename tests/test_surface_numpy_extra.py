@@ -569,3 +569,24 @@ def test_polydiv_edges():
         assert q.shape == nq.shape and r.shape == nr.shape
         np.testing.assert_allclose(q.asnumpy(), nq)
         np.testing.assert_allclose(r.asnumpy(), nr, atol=1e-15)
+
+
+def test_astype_records_the_cast_and_refuses_non_float_dtypes():
+    x = tg.array([0.5, -1.25, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x.astype(np.float32)
+        z = (y * y).sum()
+    assert y.dtype == np.float32
+    z.backward()
+    assert x.grad.dtype == np.float64                     # the gradient cast back
+    np.testing.assert_array_equal(x.grad.asnumpy(), 2 * np.array([0.5, -1.25, 3.0]))
+    # the NumPy call records the same (np.astype: NumPy >= 2.1)
+    if hasattr(np, "astype"):
+        g = tg.grad(lambda v: (np.astype(v, np.float32) * 3.0).sum())(np.ones(2))
+        np.testing.assert_array_equal(g.asnumpy(), [3.0, 3.0])
+    same = x.astype(np.float64)
+    assert same is not x and np.array_equal(same.asnumpy(), x.asnumpy())
+    assert tg.astype(x, np.float64, copy=False) is x
+    with pytest.raises(TypeError, match=r"np.asarray\(t\).astype\('int64'\)"):
+        x.astype(np.int64)

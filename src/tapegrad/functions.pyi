@@ -11,7 +11,7 @@ __all__: list[str] = [
     "abs", "absolute", "acos", "acosh", "add", "all", "amax", "amin", "angle", "any", "append",
     "apply_along_axis", "apply_over_axes", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctan2", "arctanh", "argmax", "argmin", "argpartition", "argsort", "argwhere", "around",
-    "array_split", "asin", "asinh", "atan", "atan2", "atanh", "atleast_1d", "atleast_2d",
+    "array_split", "asin", "asinh", "astype", "atan", "atan2", "atanh", "atleast_1d", "atleast_2d",
     "atleast_3d", "average", "bartlett", "blackman", "block", "broadcast_arrays", "broadcast_to",
     "cbrt", "ceil", "choose", "clip", "column_stack", "compress", "concat", "concatenate", "conj",
     "conjugate", "convolve", "copy", "copysign", "corrcoef", "correlate", "cos", "cosh",
@@ -134,6 +134,14 @@ def array_split(
     indices_or_sections: int | Sequence[int],
     axis: int | tuple[int, ...] | None = ...,
 ) -> list[Tensor]: ...
+def astype(
+    x: TensorLike,
+    dtype: DTypeLike,
+    /,
+    *,
+    copy: bool = ...,
+    device: str | None = ...,
+) -> Tensor: ...
 @overload
 def atleast_1d(ary: TensorLike, /) -> Tensor: ...
 @overload

@@ -1157,3 +1157,20 @@ def polydiv(u, v):
     while len(r) > 1 and np.allclose(np.asarray(_raw(r[0])), 0, rtol=1e-14):
         r = r[1:]
     return q, TG.stack(r)
+
+
+@composite("astype", method=True)
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` as ``dtype``, float32 or float64 (NumPy's astype; recorded, the
+    gradient cast back).  A tensor holds floats: another dtype is a
+    TypeError (``np.asarray(t).astype(...)`` takes the values)."""
+    x = arg(x)
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"astype: a tensor holds float32 or float64, not {dt}; take the "
+                        f"values with np.asarray(t).astype({dt.name!r}) (no gradient)")
+    if device not in (None, "cpu"):
+        raise ValueError(f"astype: device must be None or 'cpu', got {device!r}")
+    if x.dtype == dt:
+        return REGISTRY["copy"].public(x) if copy else x
+    return REGISTRY["cast"].public(x, dt)

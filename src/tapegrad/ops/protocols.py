@@ -909,7 +909,11 @@ def _function_call(func, entry, args, kwargs):
     given = plan.bind(args, kwargs)
     out = _given_out(given.pop("out", None))
     _check_out(func, out)
-    dtype = _float_dtype(func, given.pop("dtype", None))
+    # dtype= as a cast of the result, unless it is the function's required
+    # argument (np.astype's), which the entry takes itself
+    required = plan.np.defaults.get("dtype", None) is inspect.Parameter.empty
+    dtype = None if required and "dtype" in plan.rename \
+        else _float_dtype(func, given.pop("dtype", None))
     # a reduction's initial= and where= (which its public function lacks)
     initial = given.pop("initial", _NOVALUE) if "initial" not in plan.rename else _NOVALUE
     where = given.pop("where", True) if "where" not in plan.rename else True
