@@ -55,7 +55,7 @@ NO_FMA_CONTRACTION = {"unix": ["-ffp-contract=off"], "mingw32": ["-ffp-contract=
 # NPY_TARGET_VERSION: the oldest NumPy C-API the extensions may use, hence
 # the oldest NumPy they load on.  Built against NumPy >= 2.0 (pyproject's
 # build requirement) with this target, the modules would load on NumPy 1.25
-# up to every 2.x; pyproject's floor, NumPy 2.0.2, is set by the Python code
+# up to every 2.x; pyproject's floor, NumPy 2.2, is set by the Python code
 # (NumPy 2's semantics), not by these modules.  The buffer cache needs
 # PyDataMem_SetHandler (API 1.22), which NumPy 2.0-2.2's default target
 # (1.19) hides.

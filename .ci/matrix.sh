@@ -94,7 +94,11 @@ lane1() {
     # -- 3.10 with the lowest supported NumPy: full -----------------------------------
     leg "Python 3.10 with NumPy $FLOOR (the declared floor): the whole test suite"
     V=$(venv py310-floor "$PY")
-    echo "numpy==$FLOOR" > "$WORK/floor.txt"
+    case $FLOOR in                   # "2.2" means its first release, 2.2.0
+        *.*.*) pin=$FLOOR ;;
+        *) pin=$FLOOR.0 ;;
+    esac
+    echo "numpy==$pin" > "$WORK/floor.txt"
     "$V/bin/python" -m pip install -q --no-compile -c "$WORK/floor.txt" "$W310[test]"
     full "3.10 numpy $("$V/bin/python" -c 'import numpy; print(numpy.__version__)') (floor)" "$V"
     done_leg

@@ -1,5 +1,5 @@
 """Result dtypes are tapegrad's (API.md: NumPy 2's rules), whatever NumPy is
-installed: these pass on NumPy 2.0.2 (the declared floor, .ci/matrix.sh) and
+installed: these pass on NumPy 2.2.0 (the declared floor, .ci/matrix.sh) and
 on every later 2.x alike."""
 import numpy as np
 import pytest

@@ -782,6 +782,8 @@ def test_exponential_integral_special_values():
     with np.errstate(all="ignore"):
         for name in ("exp1", "expi"):
             got, want = T(getattr(S, name), x), getattr(sc, name)(x)
+            # the limits at +inf: exp1 0, expi inf (SciPy < 1.16 gives expi NaN there)
+            want[x == INF] = 0.0 if name == "exp1" else INF
             np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=name)
             ok = ~np.isnan(want)
             np.testing.assert_allclose(got[ok], want[ok], rtol=2e-15, err_msg=name)
