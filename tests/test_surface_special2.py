@@ -439,13 +439,19 @@ def test_bessel_derivatives_at_special_points():
     assert _d(lambda t: S.jn(1, t), 1, 0.0) == 0.5
     with np.errstate(all="ignore"):
         assert _d(S.y0, 1, 0.0) == INF and np.isnan(_d(S.y0, 1, -1.0))
-    # d/dx Jn against the recurrence's alternative n/x Jn - J_{n+1}
+    # d/dx Jn against the recurrence's alternative n/x Jn - J_{n+1}; the
+    # reference cancels (y4'(0.7) = 742.09 from terms of 10^4), so the bound
+    # is relative to its terms, not to the difference
     x = np.array([0.7, 3.0, 11.0])
     for n in (1, 4):
-        g = tg.grad(lambda t: S.jn(n, t).sum())(tg.array(x)).asnumpy()
-        np.testing.assert_allclose(g, n / x * sc.jv(n, x) - sc.jv(n + 1, x), rtol=1e-13)
-        g = tg.grad(lambda t: S.yn(n, t).sum())(tg.array(x)).asnumpy()
-        np.testing.assert_allclose(g, n / x * sc.yn(n, x) - sc.yn(n + 1, x), rtol=1e-13)
+        for f, ref in ((S.jn, sc.jv), (S.yn, sc.yn)):
+            g = tg.grad(lambda t: f(n, t).sum())(tg.array(x)).asnumpy()
+            a, b = n / x * ref(n, x), ref(n + 1, x)
+            # ~100 ulps of the largest term: libm's jn/yn are good to ~134 ulps
+            # (measured above), SciPy's yn to ~2400, and their last bits vary
+            # with the SciPy version
+            bound = 2e-14 * np.maximum.reduce([np.abs(a), np.abs(b), np.abs(a - b)])
+            assert np.all(np.abs(g - (a - b)) <= bound), (n, g, a - b)
 
 
 def test_incomplete_gamma_derivative_at_zero():

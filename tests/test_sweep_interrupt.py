@@ -5,8 +5,9 @@ the middle of a long native sweep), the graph stays as it was (nothing
 freed) and no ``.grad`` buffer changes, so a retry gives the right gradient
 and no message claims the graph was freed.  Public API only.
 """
-import _thread
-import threading
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -89,32 +90,35 @@ def test_inplace_error_on_older_tape_does_not_free_newer_tape():
 
 
 def _interrupt_during(fn, delay):
-    """Run fn() while another thread requests a KeyboardInterrupt after
-    ``delay`` s.  Returns (whether fn raised it, seconds from the request to
-    fn's return).  An interrupt that arrives only after fn returned is
-    absorbed here, so it cannot escape into the test runner."""
-    requested = []
-
-    def fire():
-        requested.append(time.perf_counter())
-        _thread.interrupt_main()
-
-    timer = threading.Timer(delay, fire)
+    """Run fn() while another process sends this one SIGINT (Ctrl-C) after
+    ``delay`` s.  Returns (whether fn raised KeyboardInterrupt, seconds from
+    the signal to fn's return).  Another process, not a thread: a thread
+    needs the GIL to raise the interrupt, and the native sweep holds it, so
+    on a loaded machine a thread's request could arrive only after the
+    sweep.  An interrupt that arrives after fn returned is absorbed here, so
+    it cannot escape into the test runner."""
+    killer = subprocess.Popen([sys.executable, "-c",
+                               "import os, signal, sys, time\n"
+                               "time.sleep(float(sys.argv[2]))\n"
+                               "print(time.time(), flush=True)\n"
+                               "os.kill(int(sys.argv[1]), signal.SIGINT)\n",
+                               str(os.getpid()), str(delay)], stdout=subprocess.PIPE, text=True)
     raised = False
     done = None
     try:
-        timer.start()
         try:
             fn()
         except KeyboardInterrupt:
             raised = True
-        done = time.perf_counter()
-        timer.join()
+        done = time.time()
+        killer.wait(timeout=60)
         for _ in range(100000):      # a late interrupt lands in this loop
             pass
     except KeyboardInterrupt:
         pass
-    return raised, (done - requested[0]) if requested and done else None
+    sent = float(killer.stdout.read().strip() or "nan")
+    killer.stdout.close()
+    return raised, (done - sent) if done is not None else None
 
 
 def _long_native_chain(n, size):
@@ -128,6 +132,7 @@ def _long_native_chain(n, size):
     return x, loss
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX signal from another process")
 def test_interrupt_during_native_sweep_stops_it_and_loses_nothing():
     n, size = 6001, 400_000           # about 120 us a node: a sweep of ~0.7 s
     x, loss = _long_native_chain(n, size)
