@@ -97,16 +97,24 @@ def _interrupt_during(fn, delay):
     on a loaded machine a thread's request could arrive only after the
     sweep.  An interrupt that arrives after fn returned is absorbed here, so
     it cannot escape into the test runner."""
+    # the other process starts (slow on a loaded machine), says so, and
+    # counts ``delay`` only from when fn is about to run
     killer = subprocess.Popen([sys.executable, "-c",
                                "import os, signal, sys, time\n"
+                               "print('ready', flush=True)\n"
+                               "sys.stdin.readline()\n"
                                "time.sleep(float(sys.argv[2]))\n"
                                "print(time.time(), flush=True)\n"
                                "os.kill(int(sys.argv[1]), signal.SIGINT)\n",
-                               str(os.getpid()), str(delay)], stdout=subprocess.PIPE, text=True)
+                               str(os.getpid()), str(delay)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert killer.stdout.readline().strip() == "ready"
     raised = False
     done = None
     try:
         try:
+            killer.stdin.write("go\n")
+            killer.stdin.flush()
             fn()
         except KeyboardInterrupt:
             raised = True
@@ -118,6 +126,7 @@ def _interrupt_during(fn, delay):
         pass
     sent = float(killer.stdout.read().strip() or "nan")
     killer.stdout.close()
+    killer.stdin.close()
     return raised, (done - sent) if done is not None else None
 
 
