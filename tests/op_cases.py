@@ -32,7 +32,6 @@ import tapegrad as tg
 
 from oracles import np_logsumexp as _np_logsumexp  # noqa: E402
 from oracles import np_softmax as _np_softmax  # noqa: E402
-import np2compat as _np2compat  # noqa: E402
 
 
 def _np_log_softmax(x, axis=-1):
@@ -65,7 +64,7 @@ NP = _Namespace(
     relu=lambda x: np.where(x > 0, x, np.zeros_like(x)),
     norm=lambda x: np.linalg.norm(np.ravel(x)),
     logsumexp=_np_logsumexp, softmax=_np_softmax, log_softmax=_np_log_softmax,
-    flatten=np.ravel, linalg=_np2compat.linalg,
+    flatten=np.ravel,
 )
 
 TG = _Namespace("tapegrad", tg, const=_identity, index=_identity)

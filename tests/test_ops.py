@@ -32,7 +32,6 @@ from tapegrad.ops._registry import qualname
 
 from op_cases import CASES, NP, TG, torch_namespace
 from oracles import numpy2_promotion
-from np2compat import NUMPY_2
 
 EPS = 1e-6                 # central-difference step
 FD_RTOL, FD_ATOL = 1e-5, 1e-6
@@ -175,11 +174,6 @@ def test_create_graph_gradient_matches_native_sweep(case):
                      EXACT_RTOL, 1e-13, arrays, head, other="native sweep")
 
 
-#: NumPy 1.x's pocketfft and sinc compute float32 input in float64 and
-#: return that; NumPy 2 (and tapegrad, on any NumPy) keep float32
-_NUMPY1_COMPUTES_IN_FLOAT64 = ("fft.", "sinc")
-
-
 @params(CASES)
 def test_float32_close_to_float64(case):
     arrays, head = draw(case)
@@ -187,8 +181,6 @@ def test_float32_close_to_float64(case):
     a64 = [a.astype(np.float64) for a in a32]     # the same numbers, in float64
     with numpy2_promotion():                       # NumPy's promotion (constants may widen)
         want_dtype = np.asarray(case.fn(NP, *a32)).dtype
-    if not NUMPY_2 and case.id.startswith(_NUMPY1_COMPUTES_IN_FLOAT64):
-        want_dtype = np.dtype(np.float32)          # NumPy 2 keeps float32, as tapegrad
     y32, g32 = tg_grads(case, a32, head)
     y64, g64 = tg_grads(case, a64, head)
     assert y32.dtype == want_dtype, (

@@ -27,8 +27,6 @@ from tapegrad.ops._registry import composite, unregister
 
 from surface import Spec, check_all
 
-NUMPY_2_1 = np.lib.NumpyVersion(np.__version__) >= "2.1.0"
-
 C3 = np.array([0.7, -1.3, 2.1])
 C3P = np.array([0.7, 1.3, 2.1])
 C23 = np.array([[0.5, -1.0, 1.5], [0.3, 0.2, -0.7]])
@@ -117,9 +115,8 @@ SPECS = [
          lambda a, b: np.where(MASK23, a, b), [(2, 3), (3,)]),
     Spec("np.reshape", lambda x: np.reshape(x, (3, 2)), lambda x: np.reshape(x, (3, 2)),
          [(2, 3)]),
-    # NumPy >= 2.1: reshape's shape= keyword
-    *([Spec("np.reshape.kw", lambda x: np.reshape(x, shape=-1),
-            lambda x: np.reshape(x, shape=-1), [(2, 3)])] if NUMPY_2_1 else []),
+    Spec("np.reshape.kw", lambda x: np.reshape(x, shape=-1), lambda x: np.reshape(x, shape=-1),
+         [(2, 3)]),
     Spec("np.transpose", np.transpose, np.transpose, [(2, 3)]),
     Spec("np.transpose.axes", lambda x: np.transpose(x, (1, 2, 0)),
          lambda x: np.transpose(x, (1, 2, 0)), [(2, 3, 2)]),
@@ -134,11 +131,9 @@ SPECS = [
          lambda x: np.broadcast_to(x, (2, 3)), [(3,)]),
     Spec("np.clip", lambda x: np.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), [(4,)],
          domain=_away_from_half),
-    # NumPy >= 2.1: clip's min=/max= keywords and np.linalg.matmul
-    *([Spec("np.clip.min_max", lambda x: np.clip(x, min=-0.5, max=0.5),
-            lambda x: np.clip(x, min=-0.5, max=0.5), [(4,)], domain=_away_from_half),
-       Spec("np.linalg.matmul", np.linalg.matmul, np.linalg.matmul, [(2, 3), (3, 2)])]
-      if NUMPY_2_1 else []),
+    Spec("np.clip.min_max", lambda x: np.clip(x, min=-0.5, max=0.5),
+         lambda x: np.clip(x, min=-0.5, max=0.5), [(4,)], domain=_away_from_half),
+    Spec("np.linalg.matmul", np.linalg.matmul, np.linalg.matmul, [(2, 3), (3, 2)]),
     Spec("np.copy", np.copy, np.copy, [(3,)]),
     Spec("np.real", np.real, np.real, [(3,)]),
     # ufunc methods

@@ -14,7 +14,6 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
-from np2compat import np2
 from surface import Spec, check_all
 
 LinAlgError = np.linalg.LinAlgError
@@ -83,7 +82,7 @@ def lstsq_res(L, a, b):
 
 
 def _both(f):
-    return (lambda *xs: f(tg, *xs)), (lambda *xs: f(np2, *xs))
+    return (lambda *xs: f(tg, *xs)), (lambda *xs: f(np, *xs))
 
 
 def S(name, f, shapes, **kw):

@@ -373,21 +373,13 @@ def ifftshift(x, axes=None):
     return _shift(x, axes, -1)
 
 
-def _cpu(device):
-    if device not in (None, "cpu"):
-        raise ValueError(f"device must be None or 'cpu' (NumPy's arrays live on the CPU), "
-                         f"got {device!r}")
-
-
 @composite("fftfreq", namespace="fft", stub={"return": "NDArray[np.float64]"})
 def fftfreq(n, d=1.0, device=None):
     """The sample frequencies of fft (NumPy's fftfreq): a plain NumPy array."""
-    _cpu(device)
-    return np.fft.fftfreq(n, float(d))
+    return np.fft.fftfreq(n, float(d), device=device)
 
 
 @composite("rfftfreq", namespace="fft", stub={"return": "NDArray[np.float64]"})
 def rfftfreq(n, d=1.0, device=None):
     """The sample frequencies of rfft (NumPy's rfftfreq): a plain NumPy array."""
-    _cpu(device)
-    return np.fft.rfftfreq(n, float(d))
+    return np.fft.rfftfreq(n, float(d), device=device)

@@ -186,13 +186,7 @@ def _solve_jvp(B, ts, xs, out, p):
 
 
 def _solve_forward(a, b, vec):
-    # b as a stack of matrices of a's rank: NumPy 1 reads a b of rank
-    # a.ndim - 1 as a stack of vectors, NumPy 2 only a 1-D b
-    bm = b[..., None] if vec else b
-    batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
-    r = np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]),
-                        np.broadcast_to(bm, batch + bm.shape[-2:]))
-    return r[..., 0] if vec else r
+    return np.linalg.solve(a, b)
 
 
 def _solve_batch(args, p):
@@ -335,8 +329,7 @@ def _chol_jvp(B, ts, xs, out, p):
 
 
 def _chol_forward(a, upper):
-    L = np.linalg.cholesky(a)               # NumPy < 2.0 has no upper=
-    return np.swapaxes(L, -1, -2).copy() if upper else L
+    return np.linalg.cholesky(a, upper=upper)
 
 
 def cholesky(a, /, *, upper=False):
@@ -1077,8 +1070,6 @@ def tensorinv(a, ind=2):
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """The rank (NumPy's matrix_rank): an integer, a plain NumPy value."""
     data = getattr(A, "_data", A)
-    if rtol is None:                        # NumPy < 2.0 has no rtol=
-        return np.linalg.matrix_rank(np.asarray(data), tol=tol, hermitian=hermitian)
     return np.linalg.matrix_rank(np.asarray(data), tol=tol, hermitian=hermitian, rtol=rtol)
 
 

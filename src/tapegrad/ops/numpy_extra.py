@@ -14,10 +14,7 @@ constant in xp; heaviside's derivative in x2 is 1 where x1 == 0, else 0
 import operator
 
 import numpy as np
-try:
-    from numpy.lib.array_utils import normalize_axis_index
-except ImportError:                     # NumPy 1.x
-    from numpy.core.multiarray import normalize_axis_index
+from numpy.lib.array_utils import normalize_axis_index
 
 from .. import errors
 from .._core.tape import TensorBase, is_batched, wrap
@@ -204,9 +201,8 @@ def trim_zeros(filt, trim="fb", axis=None):
     vals = _raw(x)
     # NumPy's cut, found on an array of the element labels shaped like filt
     lab = _labels(vals.shape)
-    by_axis = () if axis is None else (axis,)     # NumPy < 2.2 has no axis
-    keep = np.trim_zeros(np.where(vals != 0, lab + 1, 0), trim, *by_axis) if vals.ndim \
-        else np.trim_zeros(vals, trim, *by_axis)
+    keep = np.trim_zeros(np.where(vals != 0, lab + 1, 0), trim, axis) if vals.ndim \
+        else np.trim_zeros(vals, trim, axis)
     if vals.ndim == 0:
         return x
     idx = []
