@@ -364,6 +364,23 @@ def _saves(saves, nin):
     return tuple(i for i, c in enumerate(names) if c in saves), "y" in saves
 
 
+def multilinear_jvp(apply):
+    """The forward rule of an op linear in each input separately (matmul,
+    einsum, convolve): the sum, over the inputs with a tangent, of the op
+    with that input replaced by its tangent.  ``apply(B, operands, p)``."""
+    def jvp(B, ts, xs, out, p):
+        acc = None
+        for k, t in enumerate(ts):
+            if t is None:
+                continue
+            ops = list(xs)
+            ops[k] = t
+            term = apply(B, ops, p)
+            acc = term if acc is None else acc + term
+        return acc
+    return jvp
+
+
 def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, label=None,
                 linear=False, public=None, method=None, operator=None, grammar=(),
                 dlabels=None, latex=None, numpy=None, doc=None, namespace="", fold=None):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import errors
 from .._core.tape import TensorBase, is_batched
-from ._registry import REGISTRY, arg, composite, primitive
+from ._registry import REGISTRY, arg, composite, multilinear_jvp, primitive
 from .backend import TG
 
 LETTERS = string.ascii_uppercase + string.ascii_lowercase    # NumPy's einsum labels
@@ -220,16 +220,8 @@ def _einsum_vjp(B, g, xs, out, p, needs):
                  for k, need in enumerate(needs))
 
 
-def _einsum_jvp(B, ts, xs, out, p):
-    acc = None
-    for k, t in enumerate(ts):
-        if t is None:
-            continue
-        ops = list(xs)
-        ops[k] = t
-        term = B.bind(REGISTRY["einsum"], *ops, spec=p["spec"], optimize=p["optimize"])
-        acc = term if acc is None else acc + term
-    return acc
+_einsum_jvp = multilinear_jvp(lambda B, ops, p: B.bind(REGISTRY["einsum"], *ops, spec=p["spec"],
+                                                         optimize=p["optimize"]))
 
 
 def _einsum_batch(args, p):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import errors
 from .._core.tape import TensorBase, is_batched
-from ._registry import REGISTRY, arg, composite, primitive
+from ._registry import REGISTRY, arg, composite, multilinear_jvp, primitive
 
 
 def _mT(B, x):
@@ -39,15 +39,7 @@ def _matmul_vjp(B, g, xs, out, p, needs):
     return ga, gb
 
 
-def _matmul_jvp(B, ts, xs, out, p):
-    a, b = xs
-    acc = None
-    if ts[0] is not None:
-        acc = B.matmul(ts[0], b)
-    if ts[1] is not None:
-        term = B.matmul(a, ts[1])
-        acc = term if acc is None else acc + term
-    return acc
+_matmul_jvp = multilinear_jvp(lambda B, ops, p: B.matmul(*ops))
 
 
 def _matmul_batch(args, p):

@@ -18,7 +18,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from .. import errors
 from .._core.tape import TensorBase, is_batched, wrap
-from ._registry import LOOP, REGISTRY, arg, composite, primitive
+from ._registry import LOOP, REGISTRY, arg, composite, multilinear_jvp, primitive
 from .backend import TG
 
 
@@ -523,15 +523,7 @@ def _convolve_vjp(B, g, xs, out, p, needs):
             B.convolve(g, B.flip(a), mode="valid") if needs[1] else None)
 
 
-def _convolve_jvp(B, ts, xs, out, p):
-    a, v = xs
-    acc = None
-    if ts[0] is not None:
-        acc = B.convolve(ts[0], v)
-    if ts[1] is not None:
-        t = B.convolve(a, ts[1])
-        acc = t if acc is None else acc + t
-    return acc
+_convolve_jvp = multilinear_jvp(lambda B, ops, p: B.convolve(*ops))
 
 
 def _full_conv(a, v):
