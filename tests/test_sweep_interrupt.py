@@ -144,9 +144,15 @@ def _long_native_chain(n, size):
 @pytest.mark.skipif(sys.platform == "win32", reason="a POSIX signal from another process")
 def test_interrupt_during_native_sweep_stops_it_and_loses_nothing():
     n, size = 6001, 400_000           # about 120 us a node: a sweep of ~0.7 s
-    x, loss = _long_native_chain(n, size)
-    raised, latency = _interrupt_during(loss.backward, 0.05)
-    assert raised, "the KeyboardInterrupt was not raised by backward()"
+    for _ in range(3):
+        x, loss = _long_native_chain(n, size)
+        raised, latency = _interrupt_during(loss.backward, 0.05)
+        if raised or latency is None or latency >= 0:
+            break
+        # the signal was sent only after backward had returned (a loaded
+        # machine delayed the other process): the case was not exercised;
+        # run it again (the graph was consumed by the finished sweep)
+    assert raised, ("the KeyboardInterrupt was not raised by backward()", latency)
     np.testing.assert_array_equal(x.grad.asnumpy()[:3], [7.0, 7.0, 7.0])
     assert np.all(x.grad.asnumpy() == 7.0)
     t0 = time.perf_counter()
