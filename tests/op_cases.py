@@ -566,6 +566,9 @@ add("special.gammaincc", lambda m, x: m.special.gammaincc(0.6, x), _U, "pos", to
 add("special.gammainc.tensor_a", lambda m, x: m.special.gammainc(m.ones_like(x) * 1.7, x), _U,
     "pos", torch=False)
 add("special.iv", lambda m, x: m.special.iv(1.5, x), _U, "pos", torch=False)
+# betainc(a, b, x) on x in (0.1, 0.9); a and b constants (not differentiated)
+add("special.betainc", lambda m, x: m.special.betainc(2.5, 1.5, x), _U,
+    lambda rng, shape: rng.uniform(0.1, 0.9, shape), torch=False)
 add("special.ive", lambda m, x: m.special.ive(2, x), _U, "nonzero", torch=False)
 add("special.loggamma", lambda m, x: m.special.loggamma(x), _U, "pos", torch=False)
 add("special.zeta", lambda m, x: m.special.zeta(2.5, x), _U, "pos", torch=False)

@@ -7,15 +7,16 @@ from numpy.typing import NDArray
 from .tensor import Tensor, TensorLike
 
 __all__: list[str] = [
-    "beta", "betaln", "boxcox", "boxcox1p", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx",
-    "erfinv", "exp1", "expi", "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn",
-    "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_expit", "log_ndtr",
-    "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
-    "psi", "rel_entr", "rgamma", "softmax", "softplus", "xlog1py", "xlogy", "y0", "y1", "yn",
-    "zeta",
+    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "digamma", "entr", "erf", "erfc", "erfcinv",
+    "erfcx", "erfinv", "exp1", "expi", "expit", "gamma", "gammainc", "gammaincc", "gammaln",
+    "gammasgn", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_expit",
+    "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "polygamma", "psi", "rel_entr", "rgamma", "softmax", "softplus", "xlog1py", "xlogy", "y0",
+    "y1", "yn", "zeta",
 ]
 
 def beta(a: TensorLike, b: TensorLike) -> Tensor: ...
+def betainc(a: TensorLike, b: TensorLike, x: TensorLike) -> Tensor: ...
 def betaln(a: TensorLike, b: TensorLike) -> Tensor: ...
 def boxcox(a: TensorLike, x: TensorLike) -> Tensor: ...
 def boxcox1p(a: TensorLike, x: TensorLike) -> Tensor: ...

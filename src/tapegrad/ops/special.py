@@ -14,9 +14,10 @@ log_softmax and expit are the main namespace's functions, exposed here.
 import numpy as np
 
 from .._core.kernels import KERNELS, binary_fwd, unary_fwd
+from .. import errors
 from .._core.tape import TensorBase, is_batched
 from ._registry import ELEMENTWISE, REGISTRY, arg, composite, elementwise, primitive
-from .elementwise import _check_broadcast, _operands, unary
+from .elementwise import _check_broadcast, _const, _operands, unary
 
 NS = "special"
 _TWO_OVER_SQRTPI = float.fromhex("0x1.20dd750429b6dp+0")
@@ -513,6 +514,148 @@ _special2_guarded("gammaincc", lambda B, a, x, y: -_dgammainc(B, a, x),
                       "(scipy.special.gammaincc), accurate where it is small; d/dx is "
                       "-x^(a-1) e^-x / Gamma(a); a is not differentiated (a gradient "
                       "reaching it raises NotImplementedError).")
+
+
+# ---- the regularized incomplete beta function -----------------------------------------
+# NumPy, not a kernel row (the kernel table has no three-operand rows): the
+# continued fraction of I_x(a, b) by the modified Lentz method, on the side of
+# the mean where it converges fast, (a + 1)/(a + b + 2), the other side by
+# I_x(a, b) = 1 - I_{1-x}(b, a); its prefactor x^a (1-x)^b / (a B(a, b)) in
+# log space.  Its relative error grows with eps * (a |log x| + b |log1p(-x)|
+# + |betaln(a, b)|); measured against mpmath (tests/test_special_betainc.py):
+# 5e-14 for a, b in 0.01..100, 4e-13 in 100..1000; against SciPy ~1e-11 at
+# a = b = 1e5 and ~1e-8 at 1e8 (SciPy's Boost code: 1e-14 and 2e-14 on the
+# mpmath points, 1e-15 at the large ones).
+_BETAINC_TERMS = 20_000       # a fraction not converged by then gives NaN, never a guess
+_TINY = 1e-300                # Lentz's guard against a zero denominator
+_CF_TOL = 4.0 * np.finfo(np.float64).eps
+_betaln = _binary_loop("betaln")
+
+
+def _betainc_cf(a, b, x):
+    """The continued fraction of I_x(a, b)/prefactor, elementwise over 1-d
+    float64 arrays; NaN where it did not converge in _BETAINC_TERMS terms.
+    Converged elements leave the loop (no rounding drift from extra terms)."""
+    out = np.full(a.shape, np.nan)
+    live = np.arange(a.shape[0])
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c = np.ones(a.shape)
+    d = 1.0 - qab * x / qap
+    d = 1.0 / np.where(np.abs(d) < _TINY, _TINY, d)
+    h = d.copy()
+    for m in range(1, _BETAINC_TERMS + 1):
+        m2 = 2.0 * m
+        for step in (m * (b - m) * x / ((qam + m2) * (a + m2)),            # even term
+                     -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):  # odd term
+            d = 1.0 + step * d
+            d = 1.0 / np.where(np.abs(d) < _TINY, _TINY, d)
+            c = 1.0 + step / c
+            c = np.where(np.abs(c) < _TINY, _TINY, c)
+            delta = d * c
+            h = h * delta
+        done = np.abs(delta - 1.0) <= _CF_TOL
+        if done.any():
+            out[live[done]] = h[done]
+            keep = ~done
+            if not keep.any():
+                break
+            live, a, b, x, qab, qap, qam, c, d, h = (
+                v[keep] for v in (live, a, b, x, qab, qap, qam, c, d, h))
+    return out
+
+
+def _betainc_forward(a, b, x):
+    """I_x(a, b) elementwise, in NumPy's result dtype of the operands (a
+    Python number is weak), computed in float64; SciPy's values at the ends
+    and limits (a = 0 or b = inf: 1 for x > 0; b = 0 or a = inf: 0 for x <
+    1; NaN outside 0 <= x <= 1, for a < 0 or b < 0, and for a = b = 0 or
+    a = b = inf)."""
+    dt = _float_dtype(a, b, x)
+    a, b, x = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x)))
+    shape = a.shape
+    a, b, x = a.ravel(), b.ravel(), x.ravel()
+    out = np.full(a.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        valid = (a >= 0) & (b >= 0) & (x >= 0) & (x <= 1)
+        at0 = valid & ((a == 0) | (b == np.inf))        # all mass at 0
+        at1 = valid & ((b == 0) | (a == np.inf))        # all mass at 1
+        out[at0 & ~at1] = np.where(x[at0 & ~at1] > 0, 1.0, 0.0)
+        out[at1 & ~at0] = np.where(x[at1 & ~at0] < 1, 0.0, 1.0)
+        inner = valid & ~at0 & ~at1
+        out[inner & (x == 0)] = 0.0
+        out[inner & (x == 1)] = 1.0
+        k = np.flatnonzero(inner & (x > 0) & (x < 1))
+    if k.size:
+        a, b, x = a[k], b[k], x[k]
+        lx, l1x = np.log(x), np.log1p(-x)
+        t = a * lx + b * l1x - _betaln(a, b)
+        flip = x > (a + 1.0) / (a + b + 2.0)
+        p, q = np.where(flip, b, a), np.where(flip, a, b)
+        z = np.where(flip, 1.0 - x, x)
+        part = np.exp(t - np.log(p)) * _betainc_cf(p, q, z)
+        out[k] = np.where(flip, 1.0 - part, part)
+    return out.reshape(shape).astype(dt, copy=False)
+
+
+def _dbetainc(B, a, b, x):
+    """dI/dx = x^(a-1) (1-x)^(b-1) / B(a, b), in log space and float64,
+    rounded to the operands' dtype."""
+    dt = np.result_type(B.raw(a).dtype, B.raw(b).dtype, B.raw(x).dtype)
+    if dt != np.float64:
+        a, b, x = (B.cast(v, np.float64) for v in (a, b, x))
+    d = B.exp(_sp(B, "xlogy")(a - 1.0, x) + _sp(B, "xlog1py")(b - 1.0, -x)
+              - _sp(B, "betaln")(a, b))
+    return B.cast(d, dt) if dt != np.float64 else d
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b) (scipy.special.betainc(a,
+    b, x)), 0 <= x <= 1, a, b > 0 (SciPy's limits at a or b = 0 or inf); d/dx is
+    x^(a-1) (1-x)^(b-1) / B(a, b); a and b are not differentiated (a gradient
+    reaching them raises NotImplementedError, as HIPS autograd).  Computed in
+    NumPy in float64 by a continued fraction: relative error below 1e-13 for
+    a, b up to 100, growing with them (below 1e-12 up to 1000, ~1e-11 at
+    a = b = 1e5, ~1e-8 at 1e8: use SciPy's for such parameters); NaN where
+    the fraction has not converged after 20000 terms."""
+    xs = [a, b, x]
+    is_t = [isinstance(v, TensorBase) or is_batched(v) for v in xs]
+    if not any(is_t):               # a constant tensor of the first array operand
+        k = next((i for i in (2, 0, 1) if not (type(xs[i]) is float or type(xs[i]) is int)),
+                 2)
+        xs[k], is_t[k] = arg(xs[k]), True
+    ref = xs[is_t.index(True)]
+    a, b, x = (v if t else _const(v, ref) for v, t in zip(xs, is_t))
+    shapes = [np.shape(v) if not hasattr(v, "shape") else v.shape for v in (a, b, x)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise errors.ShapeError(
+            f"betainc: operands of shapes {shapes[0]}, {shapes[1]} and {shapes[2]} do not "
+            f"broadcast together; reshape them (e.g. expand_dims) so trailing dimensions "
+            f"match or are 1.") from None
+    return REGISTRY[NS + ".betainc"](_guard(a, "betainc", "a"), _guard(b, "betainc", "b"), x)
+
+
+def _betainc_vjp(B, g, xs, out, p, needs):
+    # a, b: 0 here; the guard in front of a differentiated a or b raises first
+    return (g * 0.0 if needs[0] else None, g * 0.0 if needs[1] else None,
+            g * _dbetainc(B, *xs) if needs[2] else None)
+
+
+def _betainc_jvp(B, ts, xs, out, p):
+    terms = [t * 0.0 for t in ts[:2] if t is not None]
+    if ts[2] is not None:
+        terms.append(ts[2] * _dbetainc(B, *xs))
+    acc = terms[0]
+    for t in terms[1:]:
+        acc = acc + t
+    return acc
+
+
+# Elementwise in its batching rule, but not an elementwise() entry: those are
+# the kernel rows' functions, and this one has no row.
+primitive("betainc", _betainc_forward, _betainc_vjp, _betainc_jvp, nin=3, saves=(0, 1, 2),
+          batch=ELEMENTWISE, namespace=NS, public=betainc, label="betainc({0}, {1}, {2})")
 
 
 # ---- modified Bessel functions of real order ---------------------------------------
