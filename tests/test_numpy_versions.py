@@ -1,11 +1,15 @@
 """Result dtypes are tapegrad's (API.md: NumPy 2's rules), whatever NumPy is
 installed: these pass on NumPy 2.2.0 (the declared floor, .ci/matrix.sh) and
-on every later 2.x alike."""
+on every later 2.x alike.  Below the floor, importing tapegrad fails at once
+with what to do."""
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad._core import tape as _engine
+from tapegrad import _core
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 
@@ -35,13 +39,21 @@ def test_jacobian_of_float32_0d_is_float32(mode):
     assert tg.jacobian(tg.sqrt, mode=mode)(x).item() == pytest.approx(0.5 / np.sqrt(2.0))
 
 
-def test_numpy1_operands_decides_from_dtypes_alone():
-    a32, z64, z32 = np.ones((2, 3), np.float32), np.array(2.0), np.array(2.0, np.float32)
-    ops, want = _engine._numpy1_operands([a32, z64])
-    assert want == F64 and [o.dtype for o in ops] == [F64, F64]
-    ops, want = _engine._numpy1_operands([z32, 1.5])
-    assert want == F32 and ops[0] is z32 and ops[1] == 1.5
-    ops, want = _engine._numpy1_operands([a32, np.array([True, False, True])])
-    assert want == F32 and ops[0] is a32
-    assert _engine._numpy1_operands([a32, np.arange(3)])[1] is None     # ints: NumPy decides
-    assert _engine._numpy1_operands([1.0, 2.0])[1] is None
+@pytest.mark.parametrize("version", ["1.26.4", "1.25.0", "2.0.2", "2.1.3", "2.1.0rc1"])
+def test_import_below_the_floor_says_what_to_do(version):
+    with pytest.raises(ImportError, match=rf"tapegrad needs NumPy >= 2\.2, and this environment "
+                                          rf"has NumPy {re.escape(version)}: pip install "
+                                          rf"--upgrade 'numpy>=2\.2'"):
+        _core.check_numpy(version)
+
+
+@pytest.mark.parametrize("version", ["2.2.0", "2.2.0rc1", "2.4.6", "2.5.5", "2.10.0", "3.0.0.dev0",
+                                     np.__version__])
+def test_import_at_or_above_the_floor(version):
+    _core.check_numpy(version)
+
+
+def test_the_floor_is_pyprojects():
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    floor = re.search(r'^dependencies = \["numpy>=([0-9.]+)"\]$', text, re.M).group(1)
+    assert tuple(int(v) for v in floor.split(".")) == _core.NUMPY_FLOOR

@@ -167,34 +167,6 @@ cpdef object bind(Primitive prim, tuple args, dict params):
     return _generic(prim, args, params, st)
 
 
-# NumPy 1.x promoted by value where 0-d arrays take part (a float64 0-d
-# array beside a float32 array gave float32; a Python number beside 0-d
-# float32 gave float64).  API.md promises NumPy 2's rules (NEP 50): on NumPy
-# 1.x, the dispatch decides the result dtype from the operands' dtypes alone.
-NUMPY1 = int(np.__version__.split(".")[0]) < 2
-cdef bint _NUMPY1 = NUMPY1
-
-
-def _numpy1_operands(arrays):
-    """(operands, result dtype or None) as NumPy 2 would promote them."""
-    f32 = f64 = zero_d = False
-    for a in arrays:
-        if isinstance(a, (np.ndarray, np.generic)):
-            k = a.dtype.kind
-            if k == "f":
-                f32 = f32 or a.dtype == np.float32
-                f64 = f64 or a.dtype == np.float64
-                zero_d = zero_d or a.ndim == 0
-            elif k != "b":
-                return arrays, None         # integer operands: NumPy decides
-    if not (f32 or f64):
-        return arrays, None
-    if f32 and f64 and zero_d:
-        arrays = [a.astype(np.float64) if isinstance(a, (np.ndarray, np.generic))
-                  and a.dtype == np.float32 else a for a in arrays]
-    return arrays, np.dtype(np.float64 if f64 else np.float32)
-
-
 cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
     cdef list arrays = []
     cdef bint has_tensor = False
@@ -206,24 +178,16 @@ cdef object _generic(Primitive prim, tuple args, dict p, ThreadState st):
             return _batch_hook(prim, args, p)
         else:
             arrays.append(a)
-    operands = arrays
-    want = None
-    if _NUMPY1:
-        operands, want = _numpy1_operands(arrays)
-    cdef bint big = buffers.any_big(operands)
+    cdef bint big = buffers.any_big(arrays)
     if big:
         # big temporaries come from (and go back to) the buffer cache
         previous = buffers.enter()
         try:
-            out = prim.forward(*operands, **p)
+            out = prim.forward(*arrays, **p)
         finally:
             buffers.leave(previous)
     else:
-        out = prim.forward(*operands, **p)
-    if want is not None and prim.nout == 1:
-        out = np.asarray(out)
-        if out.dtype != want and out.dtype.kind == "f":
-            out = out.astype(want)
+        out = prim.forward(*arrays, **p)
     if not has_tensor and st.array_mode:
         return out
     cdef TensorBase t

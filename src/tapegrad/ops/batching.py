@@ -521,9 +521,7 @@ def batched_jvp(prim, ts, xs, out, p, n):
 
 
 def _fit(t, out):
-    """A batched tangent with its output's per-example shape (and dtype)."""
+    """A batched tangent with its output's per-example shape."""
     if t.shape != out.shape:
         t = BATCH.broadcast_to(t, out.shape)
-    if _tape.NUMPY1 and out.ndim == 0 and t.dtype != out.dtype:
-        t = BATCH.cast(t, out.dtype)        # 0-d value-based promotion: see _tape.NUMPY1
     return t
