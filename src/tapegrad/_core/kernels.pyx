@@ -37,7 +37,7 @@ cdef extern from *:
         return f->data != NULL ? (void *)f->data[i] : NULL;
     }
     """
-    ctypedef void (*tg_ufunc_loop_ptr)()
+    ctypedef void (*tg_ufunc_loop_ptr)() noexcept nogil
     int tg_uf_nin(object u)
     int tg_uf_nout(object u)
     int tg_uf_nargs(object u)

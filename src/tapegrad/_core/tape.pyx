@@ -35,7 +35,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.pythread cimport (PyThread_get_thread_ident, PyThread_tss_create, PyThread_tss_get,
                                PyThread_tss_set)
-from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
+from cpython.weakref cimport PyWeakref_NewRef
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from libc.math cimport isfinite
 from libc.string cimport memset
@@ -136,6 +136,29 @@ cdef extern from *:
     }
     """
     object tg_new_instance(type cls, tuple empty)
+
+
+cdef extern from *:
+    """
+    /* The object a weak reference points to (a new reference), or None once
+       it is gone.  PyWeakref_GetObject (a borrowed reference) is deprecated
+       from 3.13 and goes in 3.15; PyWeakref_GetRef replaces it there. */
+    static PyObject *tg_weakref_target(PyObject *ref) {
+    #if PY_VERSION_HEX >= 0x030D0000
+        PyObject *obj;
+        if (PyWeakref_GetRef(ref, &obj) < 0)
+            return NULL;
+        if (obj == NULL)
+            Py_RETURN_NONE;
+        return obj;
+    #else
+        PyObject *obj = PyWeakref_GetObject(ref);
+        Py_XINCREF(obj);
+        return obj;
+    #endif
+    }
+    """
+    object tg_weakref_target(object ref)
 
 
 cdef TensorBase new_tensor(object data, Version ver):
@@ -257,11 +280,10 @@ cdef long long _next_serial = 0
 cdef Tape current_tape(ThreadState st):
     global _next_serial
     cdef object ref = st.tape_ref
-    cdef PyObject *p
     if ref is not None:
-        p = PyWeakref_GetObject(ref)
-        if <object>p is not None:
-            return <Tape>p
+        live = tg_weakref_target(ref)
+        if live is not None:
+            return <Tape>live
     _next_serial += 1
     cdef Tape tape = Tape.__new__(Tape)
     tape._setup(_ops, _next_serial, PyThread_get_thread_ident())
