@@ -23,14 +23,18 @@ def _matmul_vjp(B, g, xs, out, p, needs):
         return (g * b if needs[0] else None, g * a if needs[1] else None)
     if a.ndim == 1:                           # (k,) @ (..., k, n) -> (..., n)
         if needs[0]:
-            ga = B.squeeze(B.matmul(b, B.expand_dims(g, -1)), -1)
+            # b g, one matrix-vector product when b is a matrix
+            ga = (B.matmul(b, g) if b.ndim == 2
+                  else B.squeeze(B.matmul(b, B.expand_dims(g, -1)), -1))
         if needs[1]:
             gb = B.expand_dims(a, -1) * B.expand_dims(g, -2)
     elif b.ndim == 1:                         # (..., m, k) @ (k,) -> (..., m)
         if needs[0]:
             ga = B.expand_dims(g, -1) * b
         if needs[1]:
-            gb = B.squeeze(B.matmul(_mT(B, a), B.expand_dims(g, -1)), -1)
+            # a^T g, as g a (no transpose, no reshapes) when a is a matrix
+            gb = (B.matmul(g, a) if a.ndim == 2
+                  else B.squeeze(B.matmul(_mT(B, a), B.expand_dims(g, -1)), -1))
     else:
         if needs[0]:
             ga = B.matmul(g, _mT(B, b))
