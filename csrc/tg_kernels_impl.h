@@ -12,6 +12,19 @@
 #undef TG_WHERE
 #undef TG_ARRAY
 
+/* sigmoid and its derivative e^-|x| / (1 + e^-|x|)^2 with the exponential
+ * taken once: exp may set errno, so the compiler keeps each call it is
+ * written with (the rows wrote it two and three times).  The same
+ * operations in T: -|x| is -x for x >= 0 and x below. */
+static inline T TG_SFX(tg_sigmoid)(T x) {
+    const T e = F(exp)(-F(fabs)(x));
+    return x >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
+}
+static inline T TG_SFX(tg_dsigmoid)(T x) {
+    const T e = F(exp)(-F(fabs)(x));
+    return e / (((T)1 + e) * ((T)1 + e));
+}
+
 /* Array forward of the rows whose loop is used (fwd_loop 1); -1 otherwise:
  * NumPy's ufunc computes those. */
 int TG_SFX(tg_unary_fwd)(int op, tg_intp n, const T *xp, T *yp) {
@@ -189,17 +202,29 @@ int TG_SFX(tg_scalar_bwd)(int op, T g, T a, T b, T y, T *ga, T *gb) {
     }
 }
 
+/* Both sides of each selection are read before it, and each output has its
+ * own loop: GCC then makes the selection a vector blend; written as a
+ * conditional read it stayed a branch, which mispredicts on mixed data. */
 void TG_SFX(tg_clip_bwd)(tg_intp n, const T *g, const T *x, double lo, double hi, T *gx) {
     tg_intp i;
-    for (i = 0; i < n; i++) gx[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : (T)0;
+    for (i = 0; i < n; i++) {
+        const T gi = g[i], xi = x[i];
+        gx[i] = (xi >= lo && xi <= hi) ? gi : (T)0;
+    }
 }
 
 void TG_SFX(tg_where_bwd)(tg_intp n, const T *g, const uint8_t *cond, T *ga, T *gb) {
     tg_intp i;
-    for (i = 0; i < n; i++) {
-        if (ga) ga[i] = cond[i] ? g[i] : (T)0;
-        if (gb) gb[i] = cond[i] ? (T)0 : g[i];
-    }
+    if (ga)
+        for (i = 0; i < n; i++) {
+            const T gi = g[i];
+            ga[i] = cond[i] ? gi : (T)0;
+        }
+    if (gb)
+        for (i = 0; i < n; i++) {
+            const T gi = g[i];
+            gb[i] = cond[i] ? (T)0 : gi;
+        }
 }
 
 #undef T
