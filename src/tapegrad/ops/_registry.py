@@ -381,16 +381,12 @@ def multilinear_jvp(apply):
     return jvp
 
 
-def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, label=None,
-                linear=False, public=None, method=None, operator=None, grammar=(),
-                dlabels=None, latex=None, numpy=None, doc=None, namespace="", fold=None):
-    """An elementwise primitive from its local partial derivatives.
-
-    ``partials[i](B, xs, y, p)`` is d out / d xs[i] elementwise; the same
-    function serves the reverse rule (g * d), forward mode (t * d), batching
-    (elementwise) and, through ``B`` = TG, every higher order.  Return ONE or
-    MINUS_ONE for the constant partials of linear ops."""
-    sv, save_out = _saves(saves, nin)
+def partial_rules(partials):
+    """(vjp, jvp) of an elementwise op from its local partial derivatives
+    ``partials[i](B, xs, y, p)``, d out / d xs[i]: the reverse rule
+    multiplies the incoming gradient by each, forward mode sums the tangents
+    times them (ONE and MINUS_ONE cost no multiply)."""
+    nin = len(partials)
 
     def vjp(B, g, xs, out, p, needs):
         xs = _in_dtype(B, xs, g.dtype)
@@ -406,7 +402,20 @@ def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, labe
             term = _mul_opt(ts[i], partials[i](B, xs, out, p))
             acc = term if acc is None else acc + term
         return acc
+    return vjp, jvp
 
+
+def elementwise(name, forward, partials, *, nin=1, saves="x", kernel=False, label=None,
+                linear=False, public=None, method=None, operator=None, grammar=(),
+                dlabels=None, latex=None, numpy=None, doc=None, namespace="", fold=None):
+    """An elementwise primitive from its local partial derivatives.
+
+    ``partials[i](B, xs, y, p)`` is d out / d xs[i] elementwise; the same
+    function serves the reverse rule (g * d), forward mode (t * d), batching
+    (elementwise) and, through ``B`` = TG, every higher order.  Return ONE or
+    MINUS_ONE for the constant partials of linear ops."""
+    sv, save_out = _saves(saves, nin)
+    vjp, jvp = partial_rules(partials)
     prim = primitive(name, forward, vjp, jvp, nin=nin, saves=sv, save_out=save_out,
                      kernel=kernel, label=label, linear=linear, elementwise=True,
                      batch=ELEMENTWISE, namespace=namespace, public=public, method=method,

@@ -16,7 +16,8 @@ import numpy as np
 from .._core.kernels import KERNELS, binary_fwd, unary_fwd
 from .. import errors
 from .._core.tape import TensorBase, is_batched
-from ._registry import ELEMENTWISE, REGISTRY, arg, composite, elementwise, primitive
+from ._registry import (ELEMENTWISE, REGISTRY, arg, composite, elementwise, partial_rules,
+                        primitive)
 from .elementwise import _check_broadcast, _const, _operands, unary
 
 NS = "special"
@@ -636,25 +637,13 @@ def betainc(a, b, x):
     return REGISTRY[NS + ".betainc"](_guard(a, "betainc", "a"), _guard(b, "betainc", "b"), x)
 
 
-def _betainc_vjp(B, g, xs, out, p, needs):
-    # a, b: 0 here; the guard in front of a differentiated a or b raises first
-    return (g * 0.0 if needs[0] else None, g * 0.0 if needs[1] else None,
-            g * _dbetainc(B, *xs) if needs[2] else None)
-
-
-def _betainc_jvp(B, ts, xs, out, p):
-    terms = [t * 0.0 for t in ts[:2] if t is not None]
-    if ts[2] is not None:
-        terms.append(ts[2] * _dbetainc(B, *xs))
-    acc = terms[0]
-    for t in terms[1:]:
-        acc = acc + t
-    return acc
-
-
-# Elementwise in its batching rule, but not an elementwise() entry: those are
-# the kernel rows' functions, and this one has no row.
-primitive("betainc", _betainc_forward, _betainc_vjp, _betainc_jvp, nin=3, saves=(0, 1, 2),
+# Elementwise in its rules and batching, but not an elementwise() entry:
+# those are the kernel rows' functions, and this one has no row.  a and b:
+# partial 0 here; the guard in front of a differentiated a or b raises first.
+primitive("betainc", _betainc_forward,
+          *partial_rules([lambda B, xs, y, p: 0.0, lambda B, xs, y, p: 0.0,
+                          lambda B, xs, y, p: _dbetainc(B, *xs)]),
+          nin=3, saves=(0, 1, 2),
           batch=ELEMENTWISE, namespace=NS, public=betainc, label="betainc({0}, {1}, {2})")
 
 
