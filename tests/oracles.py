@@ -1,7 +1,8 @@
 """Oracles and assertions shared by the test files: NumPy references for the
 composite reductions, an allclose that reports inputs, both results and
-the tolerance on failure, a custom Function with known derivatives, and
-NumPy 2's dtype promotion for references computed on NumPy 1.x."""
+the tolerance on failure, a custom Function with known derivatives,
+NumPy 2's dtype promotion for references computed on NumPy 1.x, and JAX
+in float64."""
 import contextlib
 
 import numpy as np
@@ -9,6 +10,14 @@ import pytest
 
 import tapegrad as tg
 from tapegrad import autograd
+
+
+def jax64():
+    """JAX with float64 on (the oracles compare float64 results); the test is
+    skipped where JAX is not installed."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from tapegrad.ops import BY_CODE
 
 import op_cases
 import surface
+from oracles import jax64
 
 EPS = 1e-6
 
@@ -189,8 +190,7 @@ def test_power_exponent_derivative_edges_as_jax():
 
 
 def test_power_edges_against_jax_itself():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     for x, e, _ in POWER_JAX:
         ee = int(e) if float(e).is_integer() else e

@@ -12,6 +12,7 @@ import tapegrad as tg
 from tapegrad.ops import REGISTRY, contractions
 from tapegrad.ops.batching import Batched
 
+from oracles import jax64
 from surface import Spec, check_all
 
 
@@ -365,8 +366,7 @@ JAX_CASES = [
 
 @pytest.mark.parametrize("name, fn, shapes", JAX_CASES, ids=[c[0] for c in JAX_CASES])
 def test_jacobians_match_jax(name, fn, shapes):
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     rng = np.random.default_rng(5)
     arrays = [rng.standard_normal(s) for s in shapes]

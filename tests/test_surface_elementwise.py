@@ -12,6 +12,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
+from oracles import jax64
 from surface import Spec, check_all, check_batched, check_forward, check_reverse, check_second, \
     check_value
 
@@ -459,9 +460,7 @@ def test_binary_against_torch(name, da, db):
 
 @pytest.fixture(scope="module")
 def jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
+    return jax64()
 
 
 @pytest.mark.parametrize("name,dom", ORACLE_UNARY + [("cbrt", (0.3, 3))],

@@ -16,7 +16,7 @@ import tapegrad as tg
 from tapegrad import autograd
 from tapegrad.ops import batching
 
-from oracles import check
+from oracles import check, jax64
 from surface import Spec, check_all
 
 
@@ -274,8 +274,7 @@ def test_unique_gradient_goes_to_the_first_occurrence():
 
 
 def test_jax_agrees_at_ties():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     g = jax.grad(lambda z: jnp.sum(jnp.sort(z) * WT))(jnp.asarray(XT))
     check("sort gradient vs jax", grad_of(tg.sort, XT, WT), np.asarray(g))
@@ -380,8 +379,7 @@ def _torch_index(torch, ix):
 
 @pytest.mark.parametrize("name, ix, shape", JAX_INDEXES, ids=[c[0] for c in JAX_INDEXES])
 def test_getitem_against_jax(name, ix, shape):
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     x = np.random.default_rng(4).standard_normal(shape)
     y = tg.array(x)[ix]
@@ -429,8 +427,7 @@ FUNCTION_ORACLES = [
 
 @pytest.mark.parametrize("case", FUNCTION_ORACLES, ids=[c[0] for c in FUNCTION_ORACLES])
 def test_functions_against_jax(case):
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     name, f, fj, _ = case
     x = np.random.default_rng(8).standard_normal((3, 3))

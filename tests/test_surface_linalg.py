@@ -14,6 +14,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
+from oracles import jax64
 from surface import Spec, check_all
 
 LinAlgError = np.linalg.LinAlgError
@@ -371,8 +372,7 @@ def test_against_torch(name, f, shape):
 
 
 def _jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     return jax, jax.numpy
 
 

@@ -9,6 +9,7 @@ import tapegrad as tg
 from tapegrad import autograd
 from tapegrad.ops import ALIASES, REGISTRY, public_aliases, public_entries
 
+from oracles import jax64
 from surface import Spec, check_all
 
 # ---- aliases ----------------------------------------------------------------------------
@@ -359,9 +360,8 @@ def test_interp_slope_at_knots_is_the_right_interval_and_zero_outside():
 
 
 def test_interp_against_jax():
-    jnp = pytest.importorskip("jax.numpy")
-    import jax
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
+    jnp = jax.numpy
     xp = np.array([0.0, 1.0, 3.0, 4.0])
     fp = np.array([1.0, -2.0, 3.0, 0.5])
     x = np.array([-0.5, 0.0, 1.0, 2.2, 3.0, 4.0, 5.0])
@@ -379,9 +379,8 @@ def test_heaviside_derivatives_as_jax():
                    x1, np.full(4, 0.5))
     np.testing.assert_array_equal(g1.asnumpy(), [0, 0, 0, 0])
     np.testing.assert_array_equal(g2.asnumpy(), [0, 2, 0, 4])
-    jnp = pytest.importorskip("jax.numpy")
-    import jax
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
+    jnp = jax.numpy
     w = np.array([1.0, 2, 3, 4])
     j1, j2 = jax.grad(lambda a, b: (jnp.heaviside(a, b) * w).sum(), argnums=(0, 1))(
         x1, np.full(4, 0.5))

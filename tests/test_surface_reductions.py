@@ -12,6 +12,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
+from oracles import jax64
 from surface import Spec, check_all
 
 
@@ -524,8 +525,7 @@ JAX_CASES = [
 
 @pytest.mark.parametrize("name, fn, shape", JAX_CASES, ids=[c[0] for c in JAX_CASES])
 def test_jacobian_matches_jax(name, fn, shape):
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     rng = np.random.default_rng(11)
     if shape == "zeros":

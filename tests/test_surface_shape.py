@@ -17,7 +17,7 @@ import tapegrad as tg
 from tapegrad import autograd
 from tapegrad.ops import batching
 
-from oracles import check
+from oracles import check, jax64
 from surface import Spec, check_all
 
 
@@ -387,8 +387,7 @@ def _head(shape_out, seed=11):
 
 @pytest.mark.parametrize("case", ORACLE_CASES, ids=[c[0] for c in ORACLE_CASES])
 def test_against_jax(case):
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
+    jax = jax64()
     jnp = jax.numpy
     name, f, fj, _, shape = case
     x = np.random.default_rng(5).standard_normal(shape)

@@ -20,6 +20,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import autograd
 
+from oracles import jax64
 from surface import Spec, check_all
 
 sc = pytest.importorskip("scipy.special")
@@ -601,9 +602,7 @@ def test_incomplete_gamma_against_torch():
 
 @pytest.fixture(scope="module")
 def jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
+    return jax64()
 
 
 def test_second_derivatives_against_jax(jax):
